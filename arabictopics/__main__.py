@@ -1,0 +1,5 @@
+"""``python -m arabictopics``: the command line."""
+
+from .cli import run
+
+run()

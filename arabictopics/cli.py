@@ -1,0 +1,414 @@
+"""Command line: ``arabictopics COMMAND ...`` (also ``python -m arabictopics``).
+
+A thin layer over the public API.  Exit codes:
+
+* ``0`` -- everything was done;
+* ``1`` -- the run finished but some input records failed (each has an
+  error record in the output);
+* ``2`` -- usage error, or an error that stopped the run (bad model file,
+  invalid training data, unreadable output path): nothing was written;
+* ``130`` -- interrupted (Ctrl-C); results completed so far were written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+__all__ = ["main"]
+
+_OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "tsv")
+
+
+class _UsageError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------
+# classify
+# --------------------------------------------------------------------------
+
+
+def _progress(quiet: bool, desc: str):
+    if quiet or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return tqdm(desc=desc, unit=" articles", file=sys.stderr, dynamic_ncols=True)
+
+
+def _write_json_array(chunks: Iterator[list[dict[str, Any]]], stream: TextIO, counter) -> None:
+    stream.write("[")
+    first = True
+    for chunk in chunks:
+        for record in chunk:
+            stream.write(("\n" if first else ",\n") + json.dumps(record, ensure_ascii=False))
+            first = False
+        counter(chunk)
+    stream.write("\n]\n" if not first else "]\n")
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    from .io import AtomicOutput, iter_documents, write_records
+    from .persistence import load_model
+    from .scoring import score_documents
+
+    sources = args.inputs or ["-"]
+    if sources == ["-"] and sys.stdin.isatty() and not os.environ.get("CI"):
+        print("arabictopics: reading an article from standard input (end with Ctrl-D)...", file=sys.stderr)
+    model = load_model(args.model)  # fail early (and once) on a bad model file
+    labels = [str(label) for label in model.classes_]
+    fmt = args.format or ("table" if (args.output is None and sys.stdout.isatty()) else "jsonl")
+    n_jobs = args.jobs
+    model_ref: Any = args.model if n_jobs != 1 else model
+    docs = iter_documents(
+        sources,
+        input_format=args.input_format,
+        text_column=args.text_column,
+        id_column=args.id_column,
+        encoding=args.encoding,
+        errors=args.errors,
+    )
+    target = AtomicOutput(args.output) if args.output else None
+    stream = target.stream if target else sys.stdout
+    bar = _progress(args.quiet, "classify")
+    failed = written = 0
+    stopped_by: str | None = None
+
+    def count(chunk: list[dict[str, Any]]) -> None:
+        nonlocal failed, written
+        failed += sum(1 for record in chunk if "error" in record)
+        written += len(chunk)
+        if bar is not None:
+            bar.update(len(chunk))
+
+    def checked(chunks: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        for chunk in chunks:
+            bad = next((i for i, record in enumerate(chunk) if "error" in record), None) if args.strict else None
+            if bad is not None:
+                yield chunk[:bad]
+                raise _StrictStop(chunk[bad])
+            yield chunk
+
+    chunks = checked(
+        score_documents(docs, model=model_ref, chunk_size=args.chunk_size, n_jobs=n_jobs, max_chars=args.max_chars)
+    )
+    try:
+        if fmt == "json":
+            _write_json_array(chunks, stream, count)
+        else:
+            header = True
+            for chunk in chunks:
+                write_records(chunk, stream, fmt, labels, header=header)
+                header = False
+                count(chunk)
+                stream.flush()
+    except _StrictStop as stop:
+        stopped_by = f"stopped at the first bad record (--strict): {stop.record['id']}: {stop.record['error']}"
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        kept = target.abort(keep=True) if target else None
+        where = f"; completed results kept in {kept}" if kept else ""
+        print(f"arabictopics: interrupted after {written} record(s){where}.", file=sys.stderr)
+        return 130
+    except BaseException:
+        if target:
+            target.abort(keep=False)
+        raise
+    if bar is not None:
+        bar.close()
+    if stopped_by:
+        if target:
+            target.abort(keep=False)
+        print(f"arabictopics: {stopped_by}", file=sys.stderr)
+        return 1
+    if target:
+        target.commit()
+    if failed:
+        print(f'arabictopics: {failed} of {written} record(s) failed; see their "error" field.', file=sys.stderr)
+        return 1
+    return 0
+
+
+class _StrictStop(Exception):
+    def __init__(self, record: dict[str, Any]):
+        super().__init__(record.get("error"))
+        self.record = record
+
+
+# --------------------------------------------------------------------------
+# themes, info, stats
+# --------------------------------------------------------------------------
+
+
+def _cmd_themes(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .taxonomy import load_taxonomy
+
+    themes = load_taxonomy()
+    if args.format == "json":
+        print(json.dumps([asdict(t) for t in themes], ensure_ascii=False, indent=1))
+        return 0
+    for theme in themes:
+        print(f"{theme.label:<17} {theme.name_en} / {theme.name_ar}")
+        print(f"{'':<17} covers: {theme.covers}")
+        print(f"{'':<17} not: {theme.excludes}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .persistence import default_model_path, read_model_metadata
+
+    meta = read_model_metadata(args.model)
+    meta = {"path": str(args.model or default_model_path()), **meta}
+    print(json.dumps(meta, ensure_ascii=False, indent=1))
+    return 0
+
+
+def _load_data(args: argparse.Namespace, **extra: Any):
+    from .dataset import load_labeled
+
+    return load_labeled(
+        args.data,
+        text_column=args.text_column,
+        labels_column=args.labels_column,
+        id_column=args.id_column,
+        **extra,
+    )
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from .dataset import describe, validate_labeled
+
+    data = _load_data(args)
+    stats = describe(data)
+    problems = validate_labeled(data)
+    stats["problems"] = problems
+    print(json.dumps(stats, ensure_ascii=False, indent=1))
+    return 1 if problems else 0
+
+
+# --------------------------------------------------------------------------
+# train, evaluate
+# --------------------------------------------------------------------------
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .evaluation import EvaluationReport
+    from .training import train
+
+    keep = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
+    data = _load_data(args, keep_labels=keep)
+    if not args.quiet:
+        print(
+            f"arabictopics: training on {len(data)} articles, {args.cv}-fold CV, seed {args.seed}...", file=sys.stderr
+        )
+    model, meta = train(data, labels=keep, cv=args.cv, random_state=args.seed, output=args.output)
+    report = meta.get("cv_metrics")
+    if report:
+        rendered = EvaluationReport(
+            {k: v for k, v in report.items() if k not in ("confused", "false_positives", "misses")},
+            report.get("confused", []),
+            report.get("false_positives", []),
+            report.get("misses", []),
+        ).format()
+        print("cross-validated (out-of-fold) scores:\n" + rendered)
+        report_path = f"{args.output}.report.json"
+        with open(report_path, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, ensure_ascii=False, indent=1)
+        print(f"model written to {args.output}; report to {report_path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+    from .persistence import load_model
+
+    model = load_model(args.model)
+    data = _load_data(args)
+    result = evaluate(model, data, top=args.top)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(result.format())
+    if args.plot:
+        from .plotting import plot_report
+
+        plot_report(result, model, data, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .io import iter_documents
+    from .persistence import load_model
+
+    model = load_model(args.model)
+    out = []
+    for doc in iter_documents([args.input]):
+        if doc.error:
+            raise _UsageError(f"{doc.id}: {doc.error}")
+        out.append((doc.id, model.explain(doc.text, theme=args.theme, top_terms=args.top_terms)))
+    if args.format == "json":
+        print(json.dumps([{"id": i, **e.to_dict()} for i, e in out], ensure_ascii=False, indent=1))
+    else:
+        for doc_id, explanation in out:
+            print(f"== {doc_id}")
+            print(explanation.format())
+    return 0
+
+
+# --------------------------------------------------------------------------
+# parser
+# --------------------------------------------------------------------------
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _jobs(value: str) -> int:
+    number = int(value)
+    if number == 0 or number < -1:
+        raise argparse.ArgumentTypeError("use a positive number of processes, or -1 for all cores")
+    return number
+
+
+def _add_data_columns(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-column", default="text", help="JSONL key / CSV column of the text (default: text)")
+    parser.add_argument("--labels-column", default="labels", help="key / column of the labels (default: labels)")
+    parser.add_argument("--id-column", default="id", help="key / column of the id (default: id)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="arabictopics",
+        description="Label Arabic news articles with themes.",
+        epilog="Exit codes: 0 ok; 1 some records failed; 2 usage or fatal error; 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"arabictopics {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("classify", help="label articles (files, directories, JSONL, CSV, or stdin)")
+    p.add_argument("inputs", nargs="*", metavar="PATH", help="files or directories; '-' or nothing reads stdin")
+    p.add_argument("--model", help="a saved model (.atm); default: the shipped model")
+    p.add_argument("--format", choices=_OUTPUT_FORMATS, help="output format (default: table on a terminal, else jsonl)")
+    p.add_argument(
+        "--input-format",
+        default="auto",
+        choices=("auto", "text", "jsonl", "csv", "tsv"),
+        help="how to read inputs (default: by file suffix; stdin is one text)",
+    )
+    p.add_argument("--text-column", default="text", help="JSONL key / CSV column of the text (default: text)")
+    p.add_argument("--id-column", default="id", help="JSONL key / CSV column of the id (default: id)")
+    p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="worker processes; -1 = all cores (default: 1)")
+    p.add_argument("--chunk-size", type=_positive_int, default=256, help="articles per batch (default: 256)")
+    p.add_argument(
+        "--max-chars",
+        type=_positive_int,
+        default=None,
+        help="read at most this many characters per article (default: the model's, 100000)",
+    )
+    p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
+    p.add_argument(
+        "--errors",
+        default="strict",
+        choices=("strict", "replace", "ignore"),
+        help="undecodable bytes: strict = report the record as failed (default)",
+    )
+    p.add_argument("--strict", action="store_true", help="stop at the first record that fails")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_classify)
+
+    p = sub.add_parser("themes", help="list the default themes")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_cmd_themes)
+
+    p = sub.add_parser("info", help="print a model file's metadata")
+    p.add_argument("model", nargs="?", help="a .atm file (default: the shipped model)")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("train", help="train a model from labeled articles")
+    p.add_argument("data", nargs="+", help="JSONL, CSV/TSV files or folders with one subfolder per label")
+    p.add_argument("-o", "--output", required=True, help="model file to write (.atm)")
+    p.add_argument("--labels", help="comma-separated themes to keep (default: all labels in the data)")
+    p.add_argument("--cv", type=int, default=5, help="cross-validation folds (default: 5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    _add_data_columns(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a model on labeled held-out articles")
+    p.add_argument("model", help="a .atm file, or 'default' for the shipped model")
+    p.add_argument("data", nargs="+", help="labeled JSONL, CSV/TSV files or folders")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--top", type=int, default=10, help="worst examples to list (default: 10)")
+    p.add_argument("--plot", metavar="FILE.png", help="draw per-theme F1 and precision-recall curves")
+    _add_data_columns(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("explain", help="show the words and sentences behind each theme")
+    p.add_argument("input", help="an article file ('-' for stdin)")
+    p.add_argument("--model", help="a saved model (.atm); default: the shipped model")
+    p.add_argument("--theme", help="explain this theme even if it was not predicted")
+    p.add_argument("--top-terms", type=int, default=8)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("stats", help="counts and problems of a labeled data set")
+    p.add_argument("data", nargs="+")
+    _add_data_columns(p)
+    p.set_defaults(func=_cmd_stats)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    from .exceptions import ArabicTopicsError
+
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "model", None) == "default":
+        args.model = None
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except (ArabicTopicsError, _UsageError, ValueError, OSError) as exc:
+        message = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.filename}: {exc.strerror}"
+        print(f"arabictopics: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("arabictopics: interrupted.", file=sys.stderr)
+        return 130
+
+
+def _silence_stdout() -> None:
+    # The reader went away (``| head``): point stdout at devnull so the
+    # interpreter's final flush does not raise again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:  # pragma: no cover
+        pass
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

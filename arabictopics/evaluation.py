@@ -1,0 +1,123 @@
+"""Scoring a model on labeled data: per-theme report, confusions, worst examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .dataset import LabeledData
+from .metrics import confused_pairs, format_report, label_report
+from .model import TopicModel, _label_matrix
+
+__all__ = ["EvaluationReport", "cross_validate", "evaluate"]
+
+
+@dataclass
+class EvaluationReport:
+    """What :func:`evaluate` measured.
+
+    Attributes
+    ----------
+    report : dict
+        :func:`arabictopics.metrics.label_report` output.
+    confused : list of dict
+        Theme pairs most often confused.
+    false_positives, misses : list of dict
+        The worst-scored examples: ``{"id", "theme", "score", "labels"}``.
+    """
+
+    report: dict[str, Any]
+    confused: list[dict[str, Any]] = field(default_factory=list)
+    false_positives: list[dict[str, Any]] = field(default_factory=list)
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.report,
+            "confused": self.confused,
+            "false_positives": self.false_positives,
+            "misses": self.misses,
+        }
+
+    def format(self) -> str:
+        """Plain-text summary for a terminal."""
+        lines = [format_report(self.report)]
+        if self.confused:
+            lines.append(
+                "most confused (true -> also predicted): "
+                + ", ".join(f"{c['true']}->{c['predicted']} ({c['count']})" for c in self.confused)
+            )
+        for title, rows in (("worst false positives", self.false_positives), ("worst misses", self.misses)):
+            if rows:
+                lines.append(f"{title}:")
+                lines.extend(f"  {r['id']}  {r['theme']}  {r['score']:.3f}  labels={r['labels']}" for r in rows)
+        return "\n".join(lines)
+
+
+def _worst(ids, Y, P, proba, labels, *, positives: bool, top: int) -> list[dict[str, Any]]:
+    rows = []
+    for i, j in zip(*np.nonzero((P & ~Y) if positives else (Y & ~P))):
+        rows.append((float(proba[i, j]), i, j))
+    rows.sort(reverse=positives)
+    out = []
+    for score, i, j in rows[:top]:
+        out.append(
+            {
+                "id": ids[i],
+                "theme": str(labels[j]),
+                "score": round(score, 4),
+                "labels": [str(labels[k]) for k in np.flatnonzero(Y[i])],
+            }
+        )
+    return out
+
+
+def score_predictions(ids, Y_true, proba, thresholds, labels, *, top: int = 10) -> EvaluationReport:
+    """Build an :class:`EvaluationReport` from probabilities and thresholds."""
+    Y = np.asarray(Y_true, dtype=bool)
+    P = np.asarray(proba) >= np.asarray(thresholds)
+    return EvaluationReport(
+        report=label_report(Y, P, labels),
+        confused=confused_pairs(Y, P, labels),
+        false_positives=_worst(ids, Y, P, proba, labels, positives=True, top=top),
+        misses=_worst(ids, Y, P, proba, labels, positives=False, top=top),
+    )
+
+
+def evaluate(model: TopicModel, data: LabeledData, *, top: int = 10) -> EvaluationReport:
+    """Score ``model`` on held-out labeled articles.
+
+    Labels of ``data`` that the model does not know are ignored.
+
+    Parameters
+    ----------
+    model : TopicModel
+    data : LabeledData
+    top : int, default=10
+        How many worst false positives and misses to list.
+
+    Returns
+    -------
+    EvaluationReport
+    """
+    labels = [str(c) for c in model.classes_]
+    proba = model.predict_proba(data.texts)
+    Y = _label_matrix(data.labels, labels)
+    return score_predictions(data.ids, Y, proba, model.thresholds_, labels, top=top)
+
+
+def cross_validate(model: TopicModel, data: LabeledData, *, top: int = 10) -> EvaluationReport:
+    """Report of a fitted model's out-of-fold predictions on its own training data.
+
+    The thresholds were tuned on the same out-of-fold probabilities, so
+    the figures lean optimistic; held-out data (:func:`evaluate`) is the
+    honest measure.
+    """
+    clf = model.classifier_
+    if getattr(clf, "oof_proba_", None) is None:
+        raise ValueError("the model was fitted without cross-validation (cv < 2); nothing to report.")
+    labels = [str(c) for c in model.classes_]
+    Y = _label_matrix(data.labels, labels)
+    return score_predictions(data.ids, Y, clf.oof_proba_, clf.thresholds_, labels, top=top)

@@ -1,0 +1,456 @@
+"""The multi-label theme model.
+
+:class:`ThemeClassifier` learns one logistic regression per theme on a
+feature matrix and a decision threshold per theme from cross-validated
+predictions.  :class:`TopicModel` chains the preprocessor, the TF-IDF
+vectorizer and the classifier, takes raw articles and label sets, and
+answers with :class:`Classification` records.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from .exceptions import DataError
+from .features import DEFAULT_MAX_CHARS, ArabicPreprocessor, check_texts, make_vectorizer
+from .metrics import best_f1_threshold
+
+__all__ = ["Classification", "ThemeClassifier", "TopicModel", "iterative_folds"]
+
+
+# --------------------------------------------------------------------------
+# folds
+# --------------------------------------------------------------------------
+
+
+def iterative_folds(Y: np.ndarray, n_splits: int, random_state: int | None = None) -> list[np.ndarray]:
+    """Split rows of a 0/1 label matrix into folds by iterative stratification.
+
+    Sechidis, Tsoumakas and Vlahavas (2011): the rarest label is dealt out
+    first, each of its rows to the fold that most lacks that label, so rare
+    themes land in every fold.  Rows with no label are dealt out last.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_labels)
+        0/1 label indicator matrix.
+    n_splits : int
+        Number of folds (at least 2).
+    random_state : int or None
+        Seed for tie-breaking; the same seed gives the same folds.
+
+    Returns
+    -------
+    list of ndarray
+        ``n_splits`` arrays of row indices (the test rows of each fold).
+
+    Examples
+    --------
+    >>> Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [1, 1], [0, 0]])
+    >>> folds = iterative_folds(Y, 2, random_state=0)
+    >>> sorted(np.concatenate(folds).tolist())
+    [0, 1, 2, 3, 4, 5]
+    >>> all(Y[f].sum(axis=0).min() > 0 for f in folds)
+    True
+    """
+    Y = np.asarray(Y, dtype=bool)
+    n, k = Y.shape
+    rng = np.random.default_rng(random_state)
+    ratios = np.full(n_splits, 1.0 / n_splits)
+    want_rows = ratios * n
+    want_label = np.outer(ratios, Y.sum(axis=0)).astype(float)
+    assigned = np.full(n, -1)
+    remaining = np.ones(n, dtype=bool)
+    while remaining.any():
+        counts = Y[remaining].sum(axis=0)
+        if counts.sum() == 0:
+            rows = np.flatnonzero(remaining)
+            rng.shuffle(rows)
+            for row in rows:
+                fold = _pick(want_rows, rng)
+                assigned[row] = fold
+                want_rows[fold] -= 1
+            break
+        label = int(np.flatnonzero(counts == counts[counts > 0].min())[0]) if (counts > 0).any() else 0
+        rows = np.flatnonzero(remaining & Y[:, label])
+        rng.shuffle(rows)
+        for row in rows:
+            fold = _pick(want_label[:, label], rng, tie=want_rows)
+            assigned[row] = fold
+            remaining[row] = False
+            want_rows[fold] -= 1
+            want_label[fold] -= Y[row]
+    return [np.flatnonzero(assigned == f) for f in range(n_splits)]
+
+
+def _pick(need: np.ndarray, rng: np.random.Generator, tie: np.ndarray | None = None) -> int:
+    best = np.flatnonzero(need == need.max())
+    if tie is not None and len(best) > 1:
+        sub = tie[best]
+        best = best[sub == sub.max()]
+    return int(rng.choice(best))
+
+
+# --------------------------------------------------------------------------
+# ThemeClassifier
+# --------------------------------------------------------------------------
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+
+class ThemeClassifier(ClassifierMixin, BaseEstimator):
+    """One logistic regression per theme with a tuned threshold per theme.
+
+    Multi-label: ``y`` is a 0/1 indicator matrix, one column per theme.
+    ``fit`` learns a binary :class:`~sklearn.linear_model.LogisticRegression`
+    for each column, keeps only its weights (``coef_``, ``intercept_``:
+    prediction is one matrix product), and sets ``thresholds_[j]`` to the
+    probability cut that maximises F1 of theme ``j`` on out-of-fold
+    predictions (folds by :func:`iterative_folds`), clipped to
+    ``threshold_range``.
+
+    Parameters
+    ----------
+    C : float, default=10.0
+        Inverse regularisation strength.
+    class_weight : {"balanced"} or None, default="balanced"
+        Re-weights the rare positive class of each theme.
+    cv : int, default=5
+        Folds for threshold tuning; ``cv < 2`` keeps every threshold at 0.5.
+    threshold_range : tuple of float, default=(0.2, 0.8)
+        Lowest and highest threshold allowed.
+    random_state : int or None, default=None
+        Seed of the folds and the solver.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_themes, n_features)
+    intercept_ : ndarray of shape (n_themes,)
+    thresholds_ : ndarray of shape (n_themes,)
+    oof_proba_ : ndarray of shape (n_samples, n_themes) or None
+        Out-of-fold probabilities of the training rows (``None`` when
+        ``cv < 2``); used for the training report.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0], [0.9, 0.1], [0, 1.0], [0.1, 0.9]] * 3)
+    >>> Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1]] * 3)
+    >>> clf = ThemeClassifier(cv=2, random_state=0).fit(X, Y)
+    >>> clf.predict(np.array([[1.0, 0.0]])).tolist()
+    [[1, 0]]
+    """
+
+    def __init__(
+        self,
+        *,
+        C: float = 10.0,
+        class_weight: str | None = "balanced",
+        cv: int = 5,
+        threshold_range: tuple[float, float] = (0.2, 0.8),
+        random_state: int | None = None,
+    ):
+        self.C = C
+        self.class_weight = class_weight
+        self.cv = cv
+        self.threshold_range = threshold_range
+        self.random_state = random_state
+
+    def _fit_weights(self, X: Any, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.linear_model import LogisticRegression  # imported when fitting only
+
+        n_features = X.shape[1]
+        coef = np.zeros((Y.shape[1], n_features))
+        intercept = np.zeros(Y.shape[1])
+        for j in range(Y.shape[1]):
+            column = Y[:, j]
+            if column.min() == column.max():
+                intercept[j] = 50.0 if column[0] else -50.0
+                continue
+            lr = LogisticRegression(
+                C=self.C,
+                class_weight=self.class_weight,
+                solver="liblinear",
+                random_state=self.random_state,
+            ).fit(X, column)
+            coef[j] = lr.coef_[0]
+            intercept[j] = lr.intercept_[0]
+        return coef, intercept
+
+    def fit(self, X: Any, y: Any) -> ThemeClassifier:
+        """Learn weights and thresholds.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, n_themes)
+            0/1 indicator matrix.
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.utils.validation import check_X_y
+
+        X, Y = check_X_y(X, y, accept_sparse="csr", multi_output=True, dtype=np.float64)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        if not np.isin(Y, (0, 1)).all():
+            raise ValueError("y must be a 0/1 indicator matrix of shape (n_samples, n_themes).")
+        Y = Y.astype(np.int8)
+        for j in np.flatnonzero(Y.min(axis=0) == Y.max(axis=0)):
+            warnings.warn(
+                f"Label {j} is {'present in all' if Y[0, j] else 'absent from all'} training examples; "
+                "it gets a constant prediction.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.coef_, self.intercept_ = self._fit_weights(X, Y)
+        self.n_features_in_ = X.shape[1]
+        low, high = self.threshold_range
+        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        self.oof_proba_ = None
+        if self.cv >= 2:
+            oof = np.zeros(Y.shape, dtype=float)
+            for test in iterative_folds(Y, self.cv, self.random_state):
+                train = np.setdiff1d(np.arange(len(Y)), test)
+                coef, intercept = self._fit_weights(X[train], Y[train])
+                oof[test] = _sigmoid(X[test] @ coef.T + intercept)
+            self.oof_proba_ = oof
+            self.thresholds_ = np.array(
+                [np.clip(best_f1_threshold(Y[:, j], oof[:, j]), low, high) for j in range(Y.shape[1])]
+            )
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Per-theme log-odds, shape (n_samples, n_themes)."""
+        check_is_fitted(self, "coef_")
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Per-theme probabilities in [0, 1], shape (n_samples, n_themes)."""
+        return _sigmoid(self.decision_function(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0/1 indicator matrix: probability at or above each theme's threshold."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_label = True
+        tags.input_tags.sparse = True
+        return tags
+
+
+# --------------------------------------------------------------------------
+# TopicModel
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The themes of one article.
+
+    Attributes
+    ----------
+    labels : tuple of str
+        Themes at or above their threshold, highest score first.
+    scores : dict of str to float
+        Every theme's probability, in the model's theme order.
+    truncated : bool
+        True when the article was longer than the model's ``max_chars`` and
+        only its beginning was read.
+    """
+
+    labels: tuple[str, ...]
+    scores: dict[str, float] = field(repr=False)
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``{"labels": [...], "scores": {...}}`` (and
+        ``"truncated": true`` when it applies)."""
+        out: dict[str, Any] = {"labels": list(self.labels), "scores": self.scores}
+        if self.truncated:
+            out["truncated"] = True
+        return out
+
+
+def _label_matrix(label_sets: Sequence[Iterable[str]], labels: Sequence[str]) -> np.ndarray:
+    index = {label: j for j, label in enumerate(labels)}
+    Y = np.zeros((len(label_sets), len(labels)), dtype=np.int8)
+    for i, row in enumerate(label_sets):
+        if isinstance(row, str):
+            raise DataError(f"labels of document {i} must be a list of theme names, got the string {row!r}.")
+        for label in row:
+            j = index.get(label)
+            if j is not None:
+                Y[i, j] = 1
+    return Y
+
+
+class TopicModel(BaseEstimator):
+    """Raw Arabic articles in, themes out.
+
+    ``preprocessor`` -> ``vectorizer`` -> ``classifier``; each default is
+    built when ``fit`` runs (scikit-learn style: ``__init__`` stores only).
+
+    Parameters
+    ----------
+    preprocessor : transformer or None, default=None
+        Text cleaner; ``None`` means :class:`ArabicPreprocessor`.
+    vectorizer : transformer or None, default=None
+        Text to features; ``None`` means :func:`make_vectorizer`.
+    classifier : estimator or None, default=None
+        Multi-label classifier with ``predict_proba`` and ``thresholds_``;
+        ``None`` means :class:`ThemeClassifier` seeded with ``random_state``.
+    random_state : int or None, default=None
+        Seed passed to the default classifier.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str
+        Theme labels, in column order.
+    thresholds_ : ndarray of float
+        Decision threshold per theme.
+    preprocessor_, vectorizer_, classifier_ : fitted steps.
+
+    Examples
+    --------
+    >>> texts = ["ضبط شحنة كبتاغون", "ضبط حبوب كبتاغون مهربة", "مباراة كرة القدم", "فوز الفريق بالمباراة"]
+    >>> m = TopicModel(classifier=ThemeClassifier(cv=0)).fit(texts, [["drugs"], ["drugs"], [], []])
+    >>> m.classes_.tolist()
+    ['drugs']
+    >>> m.classify("ضبط كبتاغون").labels
+    ('drugs',)
+    """
+
+    def __init__(self, *, preprocessor=None, vectorizer=None, classifier=None, random_state=None):
+        self.preprocessor = preprocessor
+        self.vectorizer = vectorizer
+        self.classifier = classifier
+        self.random_state = random_state
+
+    def fit(self, X: Iterable[str], y: Sequence[Iterable[str]], *, labels: Sequence[str] | None = None) -> TopicModel:
+        """Fit on articles and their label sets.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Raw articles.
+        y : sequence of iterables of str
+            The themes of each article (possibly empty).
+        labels : sequence of str, optional
+            Theme names and their order.  Defaults to the default taxonomy's
+            order when every label belongs to it, else sorted.
+
+        Returns
+        -------
+        self
+        """
+        texts = check_texts(X)
+        label_sets = [list(row) if not isinstance(row, str) else row for row in y]
+        if len(label_sets) != len(texts):
+            raise DataError(f"{len(texts)} documents but {len(label_sets)} label sets.")
+        if labels is None:
+            labels = _default_label_order({lab for row in label_sets if not isinstance(row, str) for lab in row})
+        if not labels:
+            raise DataError("no labels to learn: every document has an empty label set.")
+        Y = _label_matrix(label_sets, labels)
+        self.preprocessor_ = clone(self.preprocessor) if self.preprocessor is not None else ArabicPreprocessor()
+        self.vectorizer_ = clone(self.vectorizer) if self.vectorizer is not None else make_vectorizer()
+        if self.classifier is not None:
+            self.classifier_ = clone(self.classifier)
+        else:
+            self.classifier_ = ThemeClassifier(random_state=self.random_state)
+        docs = self.preprocessor_.fit_transform(texts)
+        features = self.vectorizer_.fit_transform(docs)
+        self.classifier_.fit(features, Y)
+        self.classes_ = np.asarray(labels, dtype=object)
+        return self
+
+    @property
+    def thresholds_(self) -> np.ndarray:
+        return self.classifier_.thresholds_
+
+    @property
+    def max_chars(self) -> int | None:
+        """Longest input read per article (see :class:`ArabicPreprocessor`)."""
+        return getattr(self.preprocessor_, "max_chars", DEFAULT_MAX_CHARS)
+
+    def transform(self, X: Iterable[str]) -> Any:
+        """Feature matrix of raw articles (preprocessing + TF-IDF)."""
+        check_is_fitted(self, "classes_")
+        return self.vectorizer_.transform(self.preprocessor_.transform(X))
+
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+        """Per-theme probabilities, shape (n_documents, n_themes)."""
+        return self.classifier_.predict_proba(self.transform(X))
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """0/1 indicator matrix of shape (n_documents, n_themes), columns in ``classes_`` order."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+    def classify_many(self, texts: Iterable[str]) -> list[Classification]:
+        """Classify a batch of articles: one preprocessing pass, one TF-IDF
+        transform and one matrix product for the whole batch.
+
+        Parameters
+        ----------
+        texts : iterable of str
+
+        Returns
+        -------
+        list of Classification
+            Same length and order as ``texts``.
+        """
+        texts = check_texts(texts)
+        if not texts:
+            return []
+        proba = self.predict_proba(texts)
+        labels = [str(c) for c in self.classes_]
+        above = proba >= self.thresholds_
+        limit = self.max_chars
+        out = []
+        for text, row, hits in zip(texts, proba.round(6).tolist(), above):
+            scores = dict(zip(labels, row))
+            chosen = sorted((labels[j] for j in np.flatnonzero(hits)), key=scores.__getitem__, reverse=True)
+            out.append(Classification(tuple(chosen), scores, limit is not None and len(text) > limit))
+        return out
+
+    def classify(self, text: str) -> Classification:
+        """Classify one article.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        Classification
+        """
+        return self.classify_many([text])[0]
+
+    def explain(self, text: str, *, theme: str | None = None, top_terms: int = 8, top_sentences: int = 3):
+        """Why the model gives ``text`` its themes; see :func:`arabictopics.explain.explain`."""
+        from .explain import explain
+
+        return explain(self, text, theme=theme, top_terms=top_terms, top_sentences=top_sentences)
+
+
+def _default_label_order(seen: set[str]) -> list[str]:
+    from .taxonomy import theme_labels
+
+    canonical = theme_labels()
+    if seen <= set(canonical):
+        return [label for label in canonical if label in seen]
+    return sorted(seen)

@@ -1,0 +1,280 @@
+"""Model files: save atomically, check everything before unpickling.
+
+A model file (``*.atm``) is a ZIP container with two members:
+
+``metadata.json``
+    format version, library / scikit-learn / numpy / Python versions,
+    theme labels and thresholds, training-data sha256 and size,
+    cross-validated metrics, creation time, and the sha256 of the payload.
+``model.joblib``
+    the fitted :class:`~arabictopics.model.TopicModel`, pickled by joblib.
+
+:func:`load_model` reads and checks the metadata (format, versions,
+checksum) *before* the payload is unpickled, and turns every failure into a
+:class:`~arabictopics.exceptions.ModelError` that says what to do.
+
+.. warning::
+   joblib/pickle files run code when they are loaded.  The checksum catches
+   damage, not an attacker who rewrites the metadata too: load only model
+   files you made or got from someone you trust.  The shipped default model
+   is additionally pinned by the sha256 in :mod:`arabictopics._default_model`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._default_model import DEFAULT_MODEL_SHA256
+from .exceptions import ModelError
+
+__all__ = ["FORMAT_VERSION", "MODEL_SUFFIX", "default_model_path", "load_model", "read_model_metadata", "save_model"]
+
+#: Bumped whenever the payload's layout changes incompatibly.
+FORMAT_VERSION = 1
+#: Oldest format this version reads.
+MIN_FORMAT_VERSION = 1
+MODEL_SUFFIX = ".atm"
+_META = "metadata.json"
+_PAYLOAD = "model.joblib"
+_REQUIRED = ("format", "library", "library_version", "sklearn_version", "labels", "thresholds", "payload_sha256")
+_default_cache: dict[str, Any] = {}
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _major_minor(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in version.split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def _versions() -> dict[str, str]:
+    import numpy
+    import sklearn
+
+    return {
+        "library_version": __version__,
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": numpy.__version__,
+        "python_version": platform.python_version(),
+    }
+
+
+def default_model_path() -> Path:
+    """Path of the model shipped inside the package."""
+    return Path(str(resources.files(__package__).joinpath("data/default_model" + MODEL_SUFFIX)))
+
+
+def save_model(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``model`` to ``path`` atomically and return its metadata.
+
+    The file is written next to ``path`` under a temporary name, flushed to
+    disk and then renamed over ``path``: an interrupted save leaves the
+    previous file (if any) untouched.
+
+    Parameters
+    ----------
+    model : TopicModel
+        A fitted model.
+    path : str or path-like
+        Destination, conventionally ending in ``.atm``.
+    metadata : dict, optional
+        Extra fields stored in ``metadata.json`` (training data, metrics, ...).
+
+    Returns
+    -------
+    dict
+        The metadata written.
+    """
+    import joblib
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model, "classes_")
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer, compress=0)
+    payload = buffer.getvalue()
+    meta: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "library": "arabictopics",
+        **_versions(),
+        "labels": [str(label) for label in model.classes_],
+        "thresholds": [round(float(t), 6) for t in model.thresholds_],
+        "n_features": int(model.classifier_.coef_.shape[1]),
+        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        **(metadata or {}),
+        "payload_sha256": _sha256(payload),
+        "payload_bytes": len(payload),
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                zf.writestr(_META, json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True))
+                zf.writestr(_PAYLOAD, payload)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return meta
+
+
+def _open(path: Path) -> zipfile.ZipFile:
+    if not path.exists():
+        raise ModelError(f"model file {path} does not exist; check the path, or omit it to use the shipped model.")
+    if path.is_dir():
+        raise ModelError(f"{path} is a directory, not a model file; pass the .atm file inside it.")
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ModelError(
+            f"{path} is not an arabictopics model file (or it is truncated): expected a .atm file written by "
+            "arabictopics.save_model or `arabictopics train`; plain joblib/pickle files are not accepted."
+        ) from None
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {path}: {exc.strerror or exc}.") from None
+
+
+def _check_metadata(meta: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(meta, dict) or meta.get("library") != "arabictopics":
+        raise ModelError(f"{path} has no arabictopics metadata; it was not written by arabictopics.save_model.")
+    missing = [key for key in _REQUIRED if key not in meta]
+    if missing:
+        raise ModelError(f"{path} metadata lacks {', '.join(missing)}; the file is damaged: retrain or re-download it.")
+    fmt = meta["format"]
+    if not isinstance(fmt, int) or fmt > FORMAT_VERSION:
+        raise ModelError(
+            f"{path} uses model format {fmt}, newer than arabictopics {__version__} reads (format {FORMAT_VERSION}); "
+            "upgrade with `pip install -U arabictopics`, or retrain the model with this version."
+        )
+    if fmt < MIN_FORMAT_VERSION:
+        raise ModelError(
+            f"{path} uses model format {fmt}, older than this version supports ({MIN_FORMAT_VERSION}); "
+            "retrain it with `arabictopics train`."
+        )
+    import sklearn
+
+    saved, installed = str(meta["sklearn_version"]), sklearn.__version__
+    if _major_minor(saved) != _major_minor(installed):
+        raise ModelError(
+            f"{path} was saved with scikit-learn {saved} but {installed} is installed; pickled models are only "
+            f"safe within one scikit-learn minor version. Install scikit-learn=={saved} or retrain the model "
+            "with `arabictopics train`."
+        )
+    return meta
+
+
+def read_model_metadata(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Read a model file's metadata without unpickling anything.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Model file; the shipped model when omitted.
+
+    Returns
+    -------
+    dict
+    """
+    path = Path(path) if path is not None else default_model_path()
+    with _open(path) as zf:
+        try:
+            return json.loads(zf.read(_META).decode("utf-8"))
+        except KeyError:
+            raise ModelError(f"{path} has no {_META}; it was not written by arabictopics.save_model.") from None
+        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+            raise ModelError(f"{path} metadata is unreadable ({exc}); the file is damaged: retrain it.") from None
+
+
+def load_model(path: str | os.PathLike[str] | None = None) -> Any:
+    """Load a model file, checking it before anything is unpickled.
+
+    Checks, in order: the file is a model container; its metadata is
+    complete; its format is one this version reads; it was saved with the
+    installed scikit-learn minor version; the payload's sha256 matches the
+    metadata (and, for the shipped model, the sha256 pinned in the code).
+    Only then is the payload unpickled, and the result must be a
+    :class:`~arabictopics.model.TopicModel` whose themes and thresholds
+    match the metadata.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A ``.atm`` file.  Omitted: the shipped default model, loaded once
+        per process and cached.
+
+    Returns
+    -------
+    TopicModel
+
+    Raises
+    ------
+    ModelError
+        With what is wrong and what to do.
+
+    Examples
+    --------
+    >>> model = load_model()                                  # doctest: +SKIP
+    >>> model.classify("اعتراض طائرة مسيرة مفخخة").labels      # doctest: +SKIP
+    ('drones',)
+    """
+    if path is None:
+        cached = _default_cache.get("model")
+        if cached is None:
+            cached = _default_cache["model"] = _load(default_model_path(), pinned=DEFAULT_MODEL_SHA256)
+        return cached
+    return _load(Path(path))
+
+
+def _load(path: Path, pinned: str | None = None) -> Any:
+    meta = _check_metadata(read_model_metadata(path), path)
+    with _open(path) as zf:
+        try:
+            payload = zf.read(_PAYLOAD)
+        except KeyError:
+            raise ModelError(f"{path} has no {_PAYLOAD}; the file is damaged: retrain it.") from None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ModelError(f"{path} is damaged ({exc}); retrain it or restore it from a copy.") from None
+    digest = _sha256(payload)
+    if digest != meta["payload_sha256"] or (pinned and digest != pinned):
+        raise ModelError(
+            f"{path} failed its checksum (sha256 {digest[:12]}… expected "
+            f"{(pinned or meta['payload_sha256'])[:12]}…): the file is corrupted or was altered. "
+            "Restore it from a trusted copy or retrain it; it was not loaded."
+        )
+    import joblib
+
+    try:
+        model = joblib.load(io.BytesIO(payload))
+    except Exception as exc:  # unpickling raises anything: report it as ours
+        raise ModelError(f"{path} could not be unpickled ({type(exc).__name__}: {exc}); retrain it.") from None
+    from .model import TopicModel
+
+    if not isinstance(model, TopicModel):
+        raise ModelError(
+            f"{path} holds a {type(model).__name__}, not a TopicModel; it was not written by arabictopics."
+        )
+    labels = [str(label) for label in model.classes_]
+    thresholds = [round(float(t), 6) for t in model.thresholds_]
+    if labels != meta["labels"] or thresholds != [round(float(t), 6) for t in meta["thresholds"]]:
+        raise ModelError(f"{path} metadata does not match its model (labels or thresholds differ); retrain it.")
+    model.metadata_ = meta
+    return model

@@ -1,0 +1,86 @@
+"""Train a model from labeled files: check the data, fit, report, save."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from .dataset import LabeledData, load_labeled
+from .exceptions import DataError
+from .model import ThemeClassifier, TopicModel
+
+__all__ = ["train"]
+
+
+def _check_trainable(data: LabeledData, cv: int) -> list[str]:
+    labels = data.label_names()
+    if not labels:
+        raise DataError("no article carries a label; nothing to learn.")
+    counts = {label: sum(label in row for row in data.labels) for label in labels}
+    minimum = max(cv, 2)
+    rare = {label: n for label, n in counts.items() if n < minimum}
+    if rare:
+        listed = ", ".join(f"{label} ({n})" for label, n in sorted(rare.items()))
+        raise DataError(
+            f"too few examples for {minimum}-fold cross-validation: {listed}; add examples, "
+            "drop these themes with --labels, or lower --cv."
+        )
+    return labels
+
+
+def train(
+    data: LabeledData | str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    labels: Sequence[str] | None = None,
+    cv: int = 5,
+    random_state: int | None = 0,
+    output: str | os.PathLike[str] | None = None,
+    **load_options: Any,
+) -> tuple[TopicModel, dict[str, Any]]:
+    """Fit a :class:`TopicModel` on labeled articles, report, and optionally save.
+
+    Parameters
+    ----------
+    data : LabeledData or path(s)
+        Labeled articles or files for :func:`arabictopics.load_labeled`.
+    labels : sequence of str, optional
+        Keep only these themes (others are dropped from the records).
+    cv : int, default=5
+        Cross-validation folds for threshold tuning and the report.
+    random_state : int or None, default=0
+        Seed: the same data and seed give the same model.
+    output : path, optional
+        Save the model here (atomically; nothing is written if training fails).
+    **load_options
+        Passed to :func:`arabictopics.load_labeled` (``text_column``, ...).
+
+    Returns
+    -------
+    (TopicModel, dict)
+        The model and its metadata (training data digest, CV report).
+    """
+    if not isinstance(data, LabeledData):
+        data = load_labeled(data, keep_labels=labels, **load_options)
+    elif labels is not None:
+        keep = set(labels)
+        data.labels = [[label for label in row if label in keep] for row in data.labels]
+    themes = _check_trainable(data, cv)
+    if labels is not None:
+        themes = [label for label in labels if label in themes]
+    model = TopicModel(classifier=ThemeClassifier(cv=cv, random_state=random_state), random_state=random_state)
+    model.fit(data.texts, data.labels, labels=None if labels is None else themes)
+    metadata: dict[str, Any] = {
+        "training_data": {"sha256": data.sha256, "bytes": data.n_bytes, "articles": len(data)},
+        "random_state": random_state,
+        "cv_folds": cv,
+    }
+    if cv >= 2:
+        from .evaluation import cross_validate
+
+        metadata["cv_metrics"] = cross_validate(model, data).to_dict()
+    if output is not None:
+        from .persistence import save_model
+
+        metadata = save_model(model, output, metadata=metadata)
+    return model, metadata

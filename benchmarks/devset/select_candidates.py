@@ -1,0 +1,132 @@
+"""Draw the development-set candidates from ../shared/corpora (ids only).
+
+Reproducible: fixed seed, sorted inputs.  Two routes, so that the set is
+not only what a keyword finder finds:
+
+* news sections (ANT v2.1 middleEast / internationalNews, ANT v1.1 politic /
+  localNews / society / diverse / internationalNews): for each theme, up to
+  ``PER_THEME`` articles hit by that theme's keyword regex, plus a uniform
+  random draw of ``RANDOM_NEWS`` articles;
+* off-topic sections (sport, culture, economy, technology of both corpora):
+  ``TRAPS`` articles hit by trap words (football «الهجوم», «قمة», «تدريب»,
+  «اختراق», «مخدر», «مسيرة», «فيروس» ...) plus a random draw of
+  ``RANDOM_OFF``.
+
+Writes ``candidates.jsonl``: {"corpus", "id", "section", "route"}.  The text
+stays in ../shared and is joined at run time.  Usage:
+
+    python benchmarks/devset/select_candidates.py [--shared ../shared]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+SEED = 20261124
+PER_THEME = 16
+RANDOM_NEWS = 60
+TRAPS = 60
+RANDOM_OFF = 70
+
+CORPORA = {
+    "ant_v2.1_multisource.sample.jsonl": {
+        "news": {"middleEast", "internationalNews"},
+        "off": {"sport", "culture", "economy", "technology"},
+    },
+    "ant_v1.1_jawharafm.sample.jsonl": {
+        "news": {"politic", "localNews", "society", "diverse", "internationalNews"},
+        "off": {"sport", "culture", "economy", "technology"},
+    },
+}
+
+THEME_KEYWORDS = {
+    "cybercrime": r"سيبران|قرصن|اختراق|هاكر|الجرائم الإلكترونية|ابتزاز|احتيال إلكتروني|فدية",
+    "drones": r"مسير[ةه]|مسيّر|درون|طائرات? (?:بدون|من دون) طيار",
+    "drugs": r"مخدر|كبتاغون|حشيش|هيروين|كوكايين|الشبو|أقراص مخدرة|الإدمان",
+    "diplomacy": r"وزير الخارجية|مذكرة تفاهم|زيارة رسمية|العلاقات الثنائية|القمة|سفير|بيان مشترك",
+    "terrorism": r"إرهاب|داعش|القاعدة|متطرف|انتحاري|عبوة ناسفة",
+    "organized_crime": r"تهريب|غسل الأموال|غسيل الأموال|الاتجار بالبشر|عصابة|شبكة إجرامية|تبييض",
+    "border_security": r"الحدود|المعبر|خفر السواحل|الهجرة غير|حرس الحدود|المنفذ|الحرقة|حراقة|مهاجرين",
+    "civil_protection": r"الدفاع المدني|الحماية المدنية|حريق|فيضان|سيول|زلزال|الإنقاذ|إسعاف",
+    "environment": r"البيئة|التلوث|المناخ|الاحتباس|النفايات|التصحر",
+    "public_health": r"وباء|فيروس|لقاح|تطعيم|الكوليرا|الإنفلونزا|منظمة الصحة",
+    "technology": r"الذكاء الاصطناعي|الرقمي|التحول الرقمي|الحكومة الإلكترونية|روبوت|تقنيات حديثة",
+    "training": r"تدريب|تمرين|مناورات|دورة تكوينية|تكوين|محاكاة",
+}
+TRAP_WORDS = r"الهجوم|هجوم|قمة|تدريب|التدريبات|اختراق|مخدر|تخدير|مسيرة|فيروس|الحدود|انهيار|قذيفة|حريق|طائرة"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", default=str(Path(__file__).resolve().parents[3] / "shared"))
+    parser.add_argument("--out", default=str(Path(__file__).with_name("candidates.jsonl")))
+    args = parser.parse_args(argv)
+    corpora = Path(args.shared) / "corpora"
+    if not corpora.is_dir():
+        print(f"skipped: {corpora} not found", file=sys.stderr)
+        return 0
+    rng = random.Random(SEED)
+    news, off = [], []
+    for name, sections in CORPORA.items():
+        for line in (corpora / name).read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            item = (name, rec["id"], rec["label"], rec["text"])
+            if rec["label"] in sections["news"]:
+                news.append(item)
+            elif rec["label"] in sections["off"]:
+                off.append(item)
+    news.sort(key=lambda r: (r[0], r[1]))
+    off.sort(key=lambda r: (r[0], r[1]))
+    chosen: dict[tuple[str, str], dict] = {}
+
+    def take(item, route):
+        key = (item[0], item[1])
+        if key not in chosen:
+            chosen[key] = {"corpus": item[0], "id": item[1], "section": item[2], "route": route}
+            return True
+        return False
+
+    for theme, pattern in THEME_KEYWORDS.items():
+        rx = re.compile(pattern)
+        hits = [item for item in news if len(rx.findall(item[3])) >= 2]
+        rng.shuffle(hits)
+        n = 0
+        for item in hits:
+            if n >= PER_THEME:
+                break
+            n += take(item, f"keyword:{theme}")
+    pool = list(news)
+    rng.shuffle(pool)
+    n = 0
+    for item in pool:
+        if n >= RANDOM_NEWS:
+            break
+        n += take(item, "random:news")
+    traps = [item for item in off if re.search(TRAP_WORDS, item[3])]
+    rng.shuffle(traps)
+    n = 0
+    for item in traps:
+        if n >= TRAPS:
+            break
+        n += take(item, "trap:offtopic")
+    pool = list(off)
+    rng.shuffle(pool)
+    n = 0
+    for item in pool:
+        if n >= RANDOM_OFF:
+            break
+        n += take(item, "random:offtopic")
+    with open(args.out, "w", encoding="utf-8") as fh:
+        for rec in chosen.values():
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    print(f"{len(chosen)} candidates written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

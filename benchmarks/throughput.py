@@ -1,0 +1,164 @@
+"""Speed, memory and cold start, measured side by side in one run.
+
+    python benchmarks/throughput.py [--docs 6000] [--rss-small-mb 20] [--rss-large-mb 200] [--skip-dask]
+
+Documents: the real articles of ../shared/corpora (ANT v2.1, ~2-3 KB each)
+repeated to --docs, or the fixtures repeated when ../shared is absent.
+Prints articles/s and MB/s for
+  (a) reference: sklearn TfidfVectorizer() fitted on the fixtures, transform only, raw text;
+  (b) our preprocessing alone (arabictopics.clean);
+  (c) our full classify_many, one process, chunks of 256;
+  (d) the CLI with --jobs 2 (and --jobs 1, same input, for the parallel speed-up);
+  (e) the Dask adapter on a 2-worker LocalCluster;
+the ratios (b)/(a), (c)/(a), (d)/(c), (d)/(CLI --jobs 1), (e)/(d); peak RSS of the CLI
+on a small and a large JSONL file; and the cold start of loading the model
+against importing scikit-learn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import arabictopics  # noqa: E402
+from arabictopics.text import clean  # noqa: E402
+
+RSS_WRAPPER = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def load_texts(n: int) -> tuple[list[str], str]:
+    corpus = ROOT.parent / "shared" / "corpora" / "ant_v2.1_multisource.sample.jsonl"
+    if corpus.exists():
+        base = [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines()]
+        source = "ANT v2.1 real articles"
+    else:
+        base = [json.loads(line)["text"] for line in (ROOT / "fixtures" / "articles.jsonl").read_text().splitlines()]
+        source = "fixtures"
+    return (base * (n // len(base) + 1))[:n], source
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def write_jsonl(path: Path, texts: list[str], target_bytes: int | None = None) -> int:
+    size = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        i = 0
+        while True:
+            line = json.dumps({"id": str(i), "text": texts[i % len(texts)]}, ensure_ascii=False) + "\n"
+            fh.write(line)
+            size += len(line.encode("utf-8"))
+            i += 1
+            if (target_bytes is None and i >= len(texts)) or (target_bytes is not None and size >= target_bytes):
+                return i
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "arabictopics", "classify", *args, "-q"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=6000)
+    parser.add_argument("--rss-small-mb", type=int, default=20)
+    parser.add_argument("--rss-large-mb", type=int, default=200)
+    parser.add_argument("--skip-dask", action="store_true")
+    args = parser.parse_args(argv)
+    texts, source = load_texts(args.docs)
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    fixtures = [json.loads(line)["text"] for line in (ROOT / "fixtures" / "articles.jsonl").read_text().splitlines()]
+    print(f"{len(texts)} documents from {source}, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    reference = TfidfVectorizer().fit(fixtures)
+    model = arabictopics.load_model()
+    results: dict[str, float] = {}
+    results["a"] = timed(lambda: reference.transform(texts))
+    results["b"] = timed(lambda: [clean(t) for t in texts])
+    results["c"] = timed(lambda: [model.classify_many(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.jsonl"
+        write_jsonl(src, texts)
+        out = Path(tmp) / "out.jsonl"
+        results["d1"] = timed(lambda: subprocess.run(cli(str(src), "--jobs", "1", "-o", str(out)), check=True, env=env))
+        results["d"] = timed(lambda: subprocess.run(cli(str(src), "--jobs", "2", "-o", str(out)), check=True, env=env))
+        if not args.skip_dask:
+            import dask.bag as db
+            from dask.distributed import Client, LocalCluster
+
+            from arabictopics.dask_adapter import classify_bag
+
+            with (
+                LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+                Client(cluster) as c,
+            ):
+                bag = db.from_sequence(texts, npartitions=max(2, len(texts) // 500))
+                classify_bag(db.from_sequence(texts[:50], npartitions=2), client=c).compute()  # warm-up
+                results["e"] = timed(lambda: classify_bag(bag, client=c).compute())
+        rss = {}
+        for label, size_mb in (("small", args.rss_small_mb), ("large", args.rss_large_mb)):
+            path = Path(tmp) / f"{label}.jsonl"
+            write_jsonl(path, texts, size_mb * 1_000_000)
+            cmd = [sys.executable, "-c", RSS_WRAPPER, *cli(str(path), "-o", str(out))]
+            rss[label] = int(
+                subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout.split()[-1]
+            )
+            path.unlink()
+
+    def cold(code: str) -> float:
+        runs = [timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, env=env)) for _ in range(5)]
+        return statistics.median(runs)
+
+    cold_ours = cold("import arabictopics; arabictopics.load_model()")
+    cold_ref = cold("import sklearn.linear_model, sklearn.feature_extraction.text")
+
+    def rate(key: str) -> str:
+        return f"{len(texts) / results[key]:8.0f} articles/s {mb / results[key]:6.2f} MB/s"
+
+    print(f"(a) reference TfidfVectorizer.transform   {rate('a')}")
+    print(f"(b) arabictopics preprocessing            {rate('b')}")
+    print(f"(c) classify_many, one process            {rate('c')}")
+    print(f"    CLI --jobs 1 (incl. start-up)          {rate('d1')}")
+    print(f"(d) CLI --jobs 2 (incl. start-up)          {rate('d')}")
+    if "e" in results:
+        print(f"(e) Dask, 2-worker LocalCluster           {rate('e')}")
+    speed = {k: len(texts) / v for k, v in results.items()}
+    print(f"(b)/(a) = {speed['b'] / speed['a']:.2f}   (c)/(a) = {speed['c'] / speed['a']:.2f}  [target >= 0.5]")
+    print(
+        f"(d)/(c) = {speed['d'] / speed['c']:.2f}   (d)/(CLI -j1) = {speed['d'] / speed['d1']:.2f}  [target >= 1.7]"
+    )
+    if "e" in results:
+        print(f"(e)/(c) = {speed['e'] / speed['c']:.2f}   (e)/(d) = {speed['e'] / speed['d']:.2f}  [target >= 0.8]")
+    print(
+        f"peak RSS: {args.rss_small_mb} MB input {rss['small'] / 1024:.0f} MiB, {args.rss_large_mb} MB input "
+        f"{rss['large'] / 1024:.0f} MiB, ratio {rss['large'] / rss['small']:.2f}  [target <= 1.2]"
+    )
+    size = (ROOT / "arabictopics" / "data" / "default_model.atm").stat().st_size / 1e6
+    print(
+        f"cold start: load_model {cold_ours:.2f} s vs sklearn import {cold_ref:.2f} s, ratio "
+        f"{cold_ours / cold_ref:.2f}  [target <= 1.5]; model file {size:.2f} MB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "articles.jsonl"
+SHARED = ROOT.parent / "shared"
+
+
+def fixture_records() -> list[dict]:
+    return [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def records() -> list[dict]:
+    return fixture_records()
+
+
+@pytest.fixture(scope="session")
+def small_model(records):
+    """A quick model on a slice of the fixtures (no CV), for API tests."""
+    from arabictopics import ThemeClassifier, TopicModel
+
+    subset = records[::3]
+    return TopicModel(classifier=ThemeClassifier(cv=0, random_state=0)).fit(
+        [r["text"] for r in subset], [r["labels"] for r in subset]
+    )
+
+
+@pytest.fixture(scope="session")
+def default_model():
+    import arabictopics
+
+    return arabictopics.load_model()

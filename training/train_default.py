@@ -1,0 +1,77 @@
+"""Rebuild the shipped model from fixtures/ (the exact command that builds it).
+
+    python training/train_default.py
+
+Trains on fixtures/articles.jsonl with seed 0 and 5-fold CV, writes
+arabictopics/data/default_model.atm, pins its payload sha256 in
+arabictopics/_default_model.py, writes training/default_model_metrics.json,
+and prints the cross-validated per-theme scores.  When ../shared/seeds is
+present it also prints the seed articles' themes against their expectations.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from arabictopics.evaluation import EvaluationReport  # noqa: E402
+from arabictopics.taxonomy import theme_labels  # noqa: E402
+from arabictopics.training import train  # noqa: E402
+
+FIXTURES = ROOT / "fixtures" / "articles.jsonl"
+MODEL = ROOT / "arabictopics" / "data" / "default_model.atm"
+PIN = ROOT / "arabictopics" / "_default_model.py"
+METRICS = ROOT / "training" / "default_model_metrics.json"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def seed_check(model) -> None:
+    expected_file = SEEDS / "expected.json"
+    if not expected_file.exists():
+        print("(seed articles not found; skipped)")
+        return
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    print("\nseed articles (core must be found; nothing outside core+minor):")
+    for name, want in sorted(expected.items()):
+        if name.startswith("_"):
+            continue
+        got = set(model.classify((SEEDS / name).read_text(encoding="utf-8")).labels)
+        missing = sorted(set(want["core"]) - got)
+        extra = sorted(got - set(want["core"]) - set(want["minor"]))
+        status = "OK" if not missing and not extra else "MISS"
+        print(f"  {status} {name}: got {sorted(got)}; missing core {missing}; outside lists {extra}")
+
+
+def main() -> int:
+    model, meta = train(FIXTURES, known_labels=theme_labels(), cv=5, random_state=0, output=MODEL)
+    PIN.write_text(
+        '"""sha256 of the shipped model\'s payload, written by training/train_default.py.\n\n'
+        "load_model() refuses a default model file whose payload does not match.\n"
+        '"""\n\n'
+        f'DEFAULT_MODEL_SHA256 = "{meta["payload_sha256"]}"\n',
+        encoding="utf-8",
+    )
+    report = meta["cv_metrics"]
+    summary = {k: v for k, v in meta.items() if k != "cv_metrics"}
+    METRICS.write_text(
+        json.dumps({"model": summary, "cv": report}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    rendered = EvaluationReport(
+        {k: v for k, v in report.items() if k not in ("confused", "false_positives", "misses")},
+        report["confused"],
+        report["false_positives"][:5],
+        report["misses"][:5],
+    ).format()
+    print(f"trained on {meta['training_data']['articles']} articles; {MODEL.stat().st_size / 1e6:.2f} MB")
+    print("5-fold cross-validated scores (thresholds tuned on the same out-of-fold predictions):")
+    print(rendered)
+    seed_check(model)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
