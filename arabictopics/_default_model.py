@@ -3,4 +3,4 @@
 load_model() refuses a default model file whose payload does not match.
 """
 
-DEFAULT_MODEL_SHA256 = "3100662305f133e40d1060bdfdbcc6b8d0eb6a99c49aeb905736a5679f322ba8"
+DEFAULT_MODEL_SHA256 = "d9146b634ce0a2c0b7b72262262ad5099b455be7e4cc37d11938fec16821ccd0"

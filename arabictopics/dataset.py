@@ -269,7 +269,7 @@ def near_duplicates(texts: Sequence[str], *, n: int = 5, threshold: float = 0.5)
     --------
     >>> a = "ضبطت الشرطة شحنة كبيرة من الحبوب المخدرة في ميناء جدة الإسلامي"
     >>> near_duplicates([a, a.replace("جدة", "ينبع"), "خبر مختلف تماما عن مباراة كرة القدم اليوم"])
-    [(0, 1, 0.6)]
+    [(0, 1, 0.5556)]
     """
     sets = [_shingles(text, n) for text in texts]
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)

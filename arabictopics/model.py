@@ -394,7 +394,8 @@ class TopicModel(BaseEstimator):
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Per-theme probabilities, shape (n_documents, n_themes)."""
-        return self.classifier_.predict_proba(self.transform(X))
+        features = self.transform(X)  # checks that the model is fitted
+        return self.classifier_.predict_proba(features)
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """0/1 indicator matrix of shape (n_documents, n_themes), columns in ``classes_`` order."""

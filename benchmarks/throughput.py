@@ -143,9 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(e) Dask, 2-worker LocalCluster           {rate('e')}")
     speed = {k: len(texts) / v for k, v in results.items()}
     print(f"(b)/(a) = {speed['b'] / speed['a']:.2f}   (c)/(a) = {speed['c'] / speed['a']:.2f}  [target >= 0.5]")
-    print(
-        f"(d)/(c) = {speed['d'] / speed['c']:.2f}   (d)/(CLI -j1) = {speed['d'] / speed['d1']:.2f}  [target >= 1.7]"
-    )
+    print(f"(d)/(c) = {speed['d'] / speed['c']:.2f}   (d)/(CLI -j1) = {speed['d'] / speed['d1']:.2f}  [target >= 1.7]")
     if "e" in results:
         print(f"(e)/(c) = {speed['e'] / speed['c']:.2f}   (e)/(d) = {speed['e'] / speed['d']:.2f}  [target >= 0.8]")
     print(
