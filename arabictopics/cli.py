@@ -214,12 +214,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     model, meta = train(data, labels=keep, cv=args.cv, random_state=args.seed, output=args.output)
     report = meta.get("cv_metrics")
     if report:
-        rendered = EvaluationReport(
-            {k: v for k, v in report.items() if k not in ("confused", "false_positives", "misses")},
-            report.get("confused", []),
-            report.get("false_positives", []),
-            report.get("misses", []),
-        ).format()
+        rendered = EvaluationReport.from_dict(report).format()
         print("cross-validated (out-of-fold) scores:\n" + rendered)
         report_path = f"{args.output}.report.json"
         with open(report_path, "w", encoding="utf-8") as fh:

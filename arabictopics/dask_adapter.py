@@ -70,14 +70,12 @@ def classify_bag(bag: Any, *, model: Any = None, client: Any = None) -> Any:
 
 
 def _score_frame(frame: Any, column: str, model: Any, labels: list[str]) -> Any:
-    import pandas as pd
-
     results = model.classify_many(frame[column].astype(str).tolist())
     out = frame.copy()
     out["labels"] = ["|".join(r.labels) for r in results]
     for label in labels:
         out[f"score_{label}"] = [r.scores[label] for r in results]
-    return out if len(out) else pd.DataFrame(out)
+    return out
 
 
 def classify_dataframe(frame: Any, column: str = "text", *, model: Any = None, client: Any = None) -> Any:
@@ -101,7 +99,7 @@ def classify_dataframe(frame: Any, column: str = "text", *, model: Any = None, c
     local = load_model(model) if model is None or isinstance(model, str) else model
     labels = [str(c) for c in local.classes_]
     meta = frame._meta.copy()
-    meta["labels"] = meta[column].astype(str) if len(meta.columns) else []
+    meta["labels"] = meta[column].astype(str)
     for label in labels:
         meta[f"score_{label}"] = 0.0
     handle = _model_handle(local, client)

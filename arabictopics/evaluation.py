@@ -41,6 +41,13 @@ class EvaluationReport:
             "misses": self.misses,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvaluationReport:
+        """Inverse of :meth:`to_dict` (e.g. the ``cv_metrics`` of a model's metadata)."""
+        extra = ("confused", "false_positives", "misses")
+        report = {k: v for k, v in data.items() if k not in extra}
+        return cls(report, data.get("confused", []), data.get("false_positives", []), data.get("misses", []))
+
     def format(self) -> str:
         """Plain-text summary for a terminal."""
         lines = [format_report(self.report)]

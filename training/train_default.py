@@ -60,12 +60,9 @@ def main() -> int:
     METRICS.write_text(
         json.dumps({"model": summary, "cv": report}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
-    rendered = EvaluationReport(
-        {k: v for k, v in report.items() if k not in ("confused", "false_positives", "misses")},
-        report["confused"],
-        report["false_positives"][:5],
-        report["misses"][:5],
-    ).format()
+    shown = EvaluationReport.from_dict(report)
+    shown.false_positives, shown.misses = shown.false_positives[:5], shown.misses[:5]
+    rendered = shown.format()
     print(f"trained on {meta['training_data']['articles']} articles; {MODEL.stat().st_size / 1e6:.2f} MB")
     print("5-fold cross-validated scores (thresholds tuned on the same out-of-fold predictions):")
     print(rendered)
