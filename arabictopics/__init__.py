@@ -34,12 +34,14 @@ _EXPORTS = {
     "split_sentences": "text",
     "ArabicPreprocessor": "features",
     "make_vectorizer": "features",
+    "ArabicTfidfVectorizer": "features",
     "ThemeClassifier": "model",
     "TopicModel": "model",
     "Classification": "model",
     "save_model": "persistence",
     "load_model": "persistence",
     "read_model_metadata": "persistence",
+    "verify_model": "persistence",
     "load_labeled": "dataset",
     "LabeledData": "dataset",
     "validate_labeled": "dataset",
@@ -47,17 +49,20 @@ _EXPORTS = {
     "cross_validate": "evaluation",
     "EvaluationReport": "evaluation",
     "evaluate": "evaluation",
+    "suggest": "active",
+    "Suggestion": "active",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .active import Suggestion, suggest
     from .dataset import LabeledData, load_labeled, validate_labeled
     from .evaluation import EvaluationReport, cross_validate, evaluate
     from .exceptions import ArabicTopicsError, DataError, InputError, ModelError
-    from .features import ArabicPreprocessor, make_vectorizer
+    from .features import ArabicPreprocessor, ArabicTfidfVectorizer, make_vectorizer
     from .model import Classification, ThemeClassifier, TopicModel
-    from .persistence import load_model, read_model_metadata, save_model
+    from .persistence import load_model, read_model_metadata, save_model, verify_model
     from .taxonomy import Theme, load_taxonomy
     from .text import (
         analyze,

@@ -3,4 +3,4 @@
 load_model() refuses a default model file whose payload does not match.
 """
 
-DEFAULT_MODEL_SHA256 = "d9146b634ce0a2c0b7b72262262ad5099b455be7e4cc37d11938fec16821ccd0"
+DEFAULT_MODEL_SHA256 = "18d47e65977b297b76b844739581775cfa3787b1edad94b62e3c612d486cbf5d"

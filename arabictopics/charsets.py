@@ -23,6 +23,7 @@ __all__ = [
     "PRESENTATION_FORMS_RANGES",
     "TATWEEL",
     "ZERO_WIDTH",
+    "ZERO_WIDTH_SPACE",
 ]
 
 #: Harakat, tanwin, shadda, sukun, dagger alef and the Quranic marks.
@@ -81,8 +82,12 @@ ARABIC_PUNCTUATION_MAP = {
     "\u00bb": '"',  # »
 }
 
-#: Zero-width characters that split or glue words invisibly.
-ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+#: Zero-width characters that glue or shape letters invisibly (joiners, word
+#: joiner, BOM, soft hyphen): deleted.
+ZERO_WIDTH = frozenset("\u200c\u200d\u2060\ufeff\u00ad")
+
+#: Zero-width *space*: an invisible word break, so it becomes a space.
+ZERO_WIDTH_SPACE = "\u200b"
 
 #: Bidirectional formatting controls pasted in from RTL editors.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -97,6 +102,7 @@ FOLD_MAP: dict[str, str] = {
     **dict.fromkeys(DIACRITICS, ""),
     TATWEEL: "",
     **dict.fromkeys(ZERO_WIDTH, ""),
+    ZERO_WIDTH_SPACE: " ",
     **dict.fromkeys(BIDI_CONTROLS, ""),
     **dict.fromkeys(ALEF_FORMS, araby.ALEF),
     **ALEF_MAKSURA_MAP,

@@ -13,11 +13,12 @@ A thin layer over the public API.  Exit codes:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any
 
 __all__ = ["main"]
 
@@ -43,91 +44,120 @@ def _progress(quiet: bool, desc: str):
     return tqdm(desc=desc, unit=" articles", file=sys.stderr, dynamic_ncols=True)
 
 
-def _write_json_array(chunks: Iterator[list[dict[str, Any]]], stream: TextIO, counter) -> None:
-    stream.write("[")
-    first = True
-    for chunk in chunks:
-        for record in chunk:
-            stream.write(("\n" if first else ",\n") + json.dumps(record, ensure_ascii=False))
-            first = False
-        counter(chunk)
-    stream.write("\n]\n" if not first else "]\n")
+class _DeferredInterrupt:
+    """Within ``with``: the first Ctrl-C only sets a flag (checked between
+    chunks, so no record is cut in half); a second one interrupts at once.
+    A no-op outside the main thread, where signals cannot be handled."""
+
+    def __init__(self) -> None:
+        self.flag = False
+        self._previous: Any = None
+
+    def __bool__(self) -> bool:
+        return self.flag
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.flag:
+            raise KeyboardInterrupt
+        self.flag = True
+        print("arabictopics: stopping after the current chunk (Ctrl-C again to stop now)...", file=sys.stderr)
+
+    def __enter__(self) -> _DeferredInterrupt:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    from .io import AtomicOutput, iter_documents, write_records
-    from .persistence import load_model
-    from .scoring import score_documents
+    from .io import AtomicOutput, write_records
+    from .scoring import score_formatted
 
     sources = args.inputs or ["-"]
     if sources == ["-"] and sys.stdin.isatty() and not os.environ.get("CI"):
         print("arabictopics: reading an article from standard input (end with Ctrl-D)...", file=sys.stderr)
-    model = load_model(args.model)  # fail early (and once) on a bad model file
-    labels = [str(label) for label in model.classes_]
-    fmt = args.format or ("table" if (args.output is None and sys.stdout.isatty()) else "jsonl")
     n_jobs = args.jobs
-    model_ref: Any = args.model if n_jobs != 1 else model
-    docs = iter_documents(
-        sources,
-        input_format=args.input_format,
-        text_column=args.text_column,
-        id_column=args.id_column,
-        encoding=args.encoding,
-        errors=args.errors,
-    )
+    if n_jobs == 1:
+        from .persistence import load_model
+
+        model_ref: Any = load_model(args.model)  # fail early (and once) on a bad model file
+        labels = [str(label) for label in model_ref.classes_]
+    else:
+        from .persistence import verify_model
+
+        # Every check but unpickling, here; each worker loads the model once.
+        labels = verify_model(args.model)["labels"]
+        model_ref = args.model
+    fmt = args.format or ("table" if (args.output is None and sys.stdout.isatty()) else "jsonl")
+    docs = _documents(args, sources)
     target = AtomicOutput(args.output) if args.output else None
     stream = target.stream if target else sys.stdout
     bar = _progress(args.quiet, "classify")
     failed = written = 0
-    stopped_by: str | None = None
-
-    def count(chunk: list[dict[str, Any]]) -> None:
-        nonlocal failed, written
-        failed += sum(1 for record in chunk if "error" in record)
-        written += len(chunk)
-        if bar is not None:
-            bar.update(len(chunk))
-
-    def checked(chunks: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
-        for chunk in chunks:
-            bad = next((i for i, record in enumerate(chunk) if "error" in record), None) if args.strict else None
-            if bad is not None:
-                yield chunk[:bad]
-                raise _StrictStop(chunk[bad])
-            yield chunk
-
-    chunks = checked(
-        score_documents(docs, model=model_ref, chunk_size=args.chunk_size, n_jobs=n_jobs, max_chars=args.max_chars)
+    stopped_at: dict[str, Any] | None = None
+    chunks = score_formatted(
+        docs,
+        fmt=fmt,
+        labels=labels,
+        model=model_ref,
+        chunk_size=args.chunk_size,
+        n_jobs=n_jobs,
+        max_chars=args.max_chars,
+        strict=args.strict,
     )
+    interrupted = _DeferredInterrupt()
     try:
-        if fmt == "json":
-            _write_json_array(chunks, stream, count)
-        else:
-            header = True
+        with interrupted:
+            if fmt == "json":
+                stream.write("[")
+            else:
+                write_records([], stream, fmt, labels, header=True)
             for chunk in chunks:
-                write_records(chunk, stream, fmt, labels, header=header)
-                header = False
-                count(chunk)
-                stream.flush()
-    except _StrictStop as stop:
-        stopped_by = f"stopped at the first bad record (--strict): {stop.record['id']}: {stop.record['error']}"
-    except KeyboardInterrupt:
+                if chunk.n_records:
+                    if fmt == "json":
+                        stream.write(("\n" if not written else ",\n") + chunk.text)
+                    else:
+                        stream.write(chunk.text)
+                    stream.flush()
+                failed += chunk.n_failed
+                written += chunk.n_records
+                if bar is not None:
+                    bar.update(chunk.n_records)
+                stopped_at = chunk.stopped_at
+                if interrupted:
+                    raise KeyboardInterrupt
+            if fmt == "json":
+                stream.write("\n]\n" if written else "]\n")
+    except BaseException as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or interrupted):
+            if target:
+                target.abort(keep=False)
+            raise
+        # Ctrl-C: every record written so far is whole (a write is never cut).
         if bar is not None:
             bar.close()
+        stream.flush()
         kept = target.abort(keep=True) if target else None
         where = f"; completed results kept in {kept}" if kept else ""
         print(f"arabictopics: interrupted after {written} record(s){where}.", file=sys.stderr)
         return 130
-    except BaseException:
-        if target:
-            target.abort(keep=False)
-        raise
     if bar is not None:
         bar.close()
-    if stopped_by:
+    if stopped_at is not None:
         if target:
             target.abort(keep=False)
-        print(f"arabictopics: {stopped_by}", file=sys.stderr)
+        print(
+            f"arabictopics: stopped at the first bad record (--strict): {stopped_at['id']}: {stopped_at['error']}",
+            file=sys.stderr,
+        )
         return 1
     if target:
         target.commit()
@@ -135,12 +165,6 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         print(f'arabictopics: {failed} of {written} record(s) failed; see their "error" field.', file=sys.stderr)
         return 1
     return 0
-
-
-class _StrictStop(Exception):
-    def __init__(self, record: dict[str, Any]):
-        super().__init__(record.get("error"))
-        self.record = record
 
 
 # --------------------------------------------------------------------------
@@ -211,7 +235,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(
             f"arabictopics: training on {len(data)} articles, {args.cv}-fold CV, seed {args.seed}...", file=sys.stderr
         )
-    model, meta = train(data, labels=keep, cv=args.cv, random_state=args.seed, output=args.output)
+    progress = not args.quiet and sys.stderr.isatty()
+    model, meta = train(data, labels=keep, cv=args.cv, random_state=args.seed, output=args.output, progress=progress)
     report = meta.get("cv_metrics")
     if report:
         rendered = EvaluationReport.from_dict(report).format()
@@ -262,6 +287,83 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------
+# suggest
+# --------------------------------------------------------------------------
+
+
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    from .active import committee_size, suggest
+    from .io import AtomicOutput
+    from .persistence import load_model
+
+    if not 0.0 < args.max_similarity <= 1.0:
+        raise _UsageError("--max-similarity must be in (0, 1].")
+    model = load_model(args.model)
+    cv = committee_size(model)
+    if not args.quiet:
+        how = (
+            f"uncertainty near each threshold + disagreement of {cv} fold models"
+            if cv
+            else "uncertainty near each threshold only (the model keeps no fold models; retrain with --cv 2 or more "
+            "to add their disagreement)"
+        )
+        print(f"arabictopics: ranking by {how}.", file=sys.stderr)
+    docs = _documents(args, args.inputs)
+    target = AtomicOutput(args.output) if args.output else None
+    bar = _progress(args.quiet, "suggest")
+    failed: list[Any] = []
+    read = 0
+
+    def readable() -> Iterator[Any]:
+        nonlocal read
+        for doc in docs:
+            read += 1
+            if bar is not None:
+                bar.update(1)
+            if doc.error is None:
+                yield doc
+            else:
+                failed.append(doc)
+
+    # suggest() reads ids right after each chunk of texts, so tee buffers one chunk at most
+    for_texts, for_ids = itertools.tee(readable())
+    try:
+        picks = suggest(
+            model,
+            (doc.text for doc in for_texts),
+            (doc.id for doc in for_ids),
+            n=args.n,
+            chunk_size=args.chunk_size,
+            max_similarity=args.max_similarity,
+        )
+        stream = target.stream if target else sys.stdout
+        for pick in picks:
+            stream.write(json.dumps(pick.to_dict(), ensure_ascii=False) + "\n")
+    except BaseException:
+        if bar is not None:
+            bar.close()
+        if target:
+            target.abort(keep=False)
+        raise
+    if bar is not None:
+        bar.close()
+    if target:
+        target.commit()
+    if not args.quiet:
+        where = f" to {args.output}" if args.output else ""
+        print(f"arabictopics: wrote {len(picks)} suggestion(s) out of {read} article(s){where}.", file=sys.stderr)
+    if failed:
+        first = failed[0]
+        print(
+            f"arabictopics: {len(failed)} record(s) could not be read and were skipped "
+            f"(first: {first.id}: {first.error}).",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------
 # parser
 # --------------------------------------------------------------------------
 
@@ -286,6 +388,40 @@ def _add_data_columns(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id-column", default="id", help="key / column of the id (default: id)")
 
 
+def _documents(args: argparse.Namespace, sources: list[str]) -> Any:
+    """The documents of ``sources``, read as the options of :func:`_add_input_options` say."""
+    from .io import iter_documents
+
+    return iter_documents(
+        sources,
+        input_format=args.input_format,
+        text_column=args.text_column,
+        id_column=args.id_column,
+        encoding=args.encoding,
+        errors=args.errors,
+    )
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    """How ``classify`` and ``suggest`` read articles (see :func:`arabictopics.io.iter_documents`)."""
+    parser.add_argument(
+        "--input-format",
+        default="auto",
+        choices=("auto", "text", "jsonl", "csv", "tsv"),
+        help="how to read inputs (default: by file suffix; stdin is one text)",
+    )
+    parser.add_argument("--text-column", default="text", help="JSONL key / CSV column of the text (default: text)")
+    parser.add_argument("--id-column", default="id", help="JSONL key / CSV column of the id (default: id)")
+    parser.add_argument("--chunk-size", type=_positive_int, default=256, help="articles per batch (default: 256)")
+    parser.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
+    parser.add_argument(
+        "--errors",
+        default="strict",
+        choices=("strict", "replace", "ignore"),
+        help="undecodable bytes: strict = report the record as failed (default)",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -302,29 +438,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", metavar="PATH", help="files or directories; '-' or nothing reads stdin")
     p.add_argument("--model", help="a saved model (.atm); default: the shipped model")
     p.add_argument("--format", choices=_OUTPUT_FORMATS, help="output format (default: table on a terminal, else jsonl)")
-    p.add_argument(
-        "--input-format",
-        default="auto",
-        choices=("auto", "text", "jsonl", "csv", "tsv"),
-        help="how to read inputs (default: by file suffix; stdin is one text)",
-    )
-    p.add_argument("--text-column", default="text", help="JSONL key / CSV column of the text (default: text)")
-    p.add_argument("--id-column", default="id", help="JSONL key / CSV column of the id (default: id)")
+    _add_input_options(p)
     p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
     p.add_argument("-j", "--jobs", type=_jobs, default=1, help="worker processes; -1 = all cores (default: 1)")
-    p.add_argument("--chunk-size", type=_positive_int, default=256, help="articles per batch (default: 256)")
     p.add_argument(
         "--max-chars",
         type=_positive_int,
         default=None,
         help="read at most this many characters per article (default: the model's, 100000)",
-    )
-    p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
-    p.add_argument(
-        "--errors",
-        default="strict",
-        choices=("strict", "replace", "ignore"),
-        help="undecodable bytes: strict = report the record as failed (default)",
     )
     p.add_argument("--strict", action="store_true", help="stop at the first record that fails")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -364,6 +485,21 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-terms", type=int, default=8)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("suggest", help="rank unlabeled articles by how much labeling them would help")
+    p.add_argument("model", help="a .atm file, or 'default' for the shipped model")
+    p.add_argument("inputs", nargs="+", metavar="UNLABELED", help="files or directories of unlabeled articles")
+    p.add_argument("-n", type=_positive_int, default=50, help="how many articles to suggest (default: 50)")
+    p.add_argument("-o", "--output", help="write the JSONL to this file (atomically) instead of stdout")
+    _add_input_options(p)
+    p.add_argument(
+        "--max-similarity",
+        type=float,
+        default=0.9,
+        help="skip an article whose TF-IDF cosine to a better suggestion is above this (default: 0.9)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    p.set_defaults(func=_cmd_suggest)
 
     p = sub.add_parser("stats", help="counts and problems of a labeled data set")
     p.add_argument("data", nargs="+")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -90,6 +91,17 @@ class _Collector:
         self.data.extra.append(extra)
 
 
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(rec: Any) -> bool:
+    try:
+        json.dumps(rec, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _read_jsonl(path: Path, raw: bytes, out: _Collector, text_key: str, labels_key: str, id_key: str) -> None:
     text = raw.decode("utf-8-sig")
     # split on "\n" only: str.splitlines would also break lines at U+2028,
@@ -101,11 +113,17 @@ def _read_jsonl(path: Path, raw: bytes, out: _Collector, text_key: str, labels_k
         origin = f"{path}:{lineno}"
         try:
             rec = json.loads(line)
-        except ValueError as exc:
-            out.problems.append(f"{origin}: not valid JSON ({exc.msg})")
+        except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+            out.problems.append(f"{origin}: not valid JSON ({getattr(exc, 'msg', exc)})")
+            continue
+        except RecursionError:
+            out.problems.append(f"{origin}: not valid JSON (nested too deeply)")
             continue
         if not isinstance(rec, dict):
             out.problems.append(f"{origin}: expected a JSON object, got {type(rec).__name__}")
+            continue
+        if _SURROGATE_ESCAPE_RE.search(line) and _has_lone_surrogate(rec):
+            out.problems.append(f"{origin}: an unpaired surrogate escape (\\udXXX) is not valid Unicode")
             continue
         if labels_key not in rec:
             out.problems.append(f"{origin}: no {labels_key!r} field")
@@ -116,7 +134,9 @@ def _read_jsonl(path: Path, raw: bytes, out: _Collector, text_key: str, labels_k
 
 def _read_csv(path: Path, raw: bytes, out: _Collector, text_key: str, labels_key: str, id_key: str) -> None:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.DictReader(raw.decode("utf-8-sig").splitlines(), delimiter=delimiter)
+    # newline="": csv splits lines itself; str.splitlines would also cut
+    # fields at form feeds, U+2028 and other characters inside a value
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=delimiter)
     header = reader.fieldnames or []
     for key in (text_key, labels_key):
         if key not in header:
@@ -137,12 +157,16 @@ def _read_folder(path: Path, out: _Collector) -> list[bytes]:
     for label_dir in sorted(p for p in path.iterdir() if p.is_dir()):
         label = label_dir.name
         for file in sorted(f for f in label_dir.rglob("*") if f.is_file() and f.suffix.lower() in _TEXT_SUFFIXES):
-            raw = file.read_bytes()
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                out.problems.append(f"{file}: cannot read ({exc.strerror or exc})")
+                continue
             chunks.append(raw)
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                out.problems.append(f"{file}: not UTF-8 (byte {exc.start})")
+                out.problems.append(f"{file}: not UTF-8 (byte {exc.start}); re-save it as UTF-8")
                 continue
             labels = [] if label in ("none", "_none", "off_topic") else [label]
             out.add(str(file), file.relative_to(path).as_posix(), text, labels, {})
@@ -211,7 +235,8 @@ def load_labeled(
                 else:
                     raise DataError(f"{path}: unknown format {suffix or '(none)'}; use .jsonl, .csv, .tsv or a folder.")
             except UnicodeDecodeError as exc:
-                raise DataError(f"{path}: not UTF-8 (byte {exc.start}); re-save it as UTF-8.") from None
+                line = raw.count(b"\n", 0, exc.start) + 1
+                raise DataError(f"{path}:{line}: not UTF-8 (byte {exc.start}); re-save it as UTF-8.") from None
         else:
             raise DataError(f"{path}: no such file or directory.")
         for chunk in chunks:
@@ -239,7 +264,11 @@ def load_labeled(
         more = f"\n  ... and {len(problems) - _MAX_PROBLEMS_SHOWN} more" if len(problems) > _MAX_PROBLEMS_SHOWN else ""
         raise DataError(f"{len(problems)} problem(s) in the labeled data:\n  {shown}{more}")
     if not data.texts:
-        raise DataError("the labeled data holds no articles.")
+        names = ", ".join(str(path) for path in paths)
+        raise DataError(
+            f"{names}: no articles; expected JSONL/CSV records with {text_column!r} and {labels_column!r}, "
+            "or a folder with one subfolder of .txt files per label."
+        )
     data.sha256 = digest.hexdigest()
     data.n_bytes = n_bytes
     return data

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .text import analyze, normalize, split_sentences, strip_boilerplate, strip_html, tokenize
+from .text import analyze, clean, normalize, split_sentences, strip_boilerplate, strip_html, tokenize
 
 __all__ = ["Explanation", "ThemeExplanation", "explain"]
 
@@ -26,6 +26,8 @@ class ThemeExplanation:
         Whether the score reaches the theme's threshold.
     terms : list of (str, float)
         Surface words of the article and their contribution to the log-odds.
+        A pooled key-phrase feature is shown as ``"key phrases: ..."`` with
+        the taxonomy phrases of that theme found in the article.
     sentences : list of str
         The one to three sentences that carry the theme, best first.
     """
@@ -78,6 +80,21 @@ def _surface_forms(text: str) -> dict[str, str]:
     return forms
 
 
+def _keyphrases_found(model: Any, name: str, text: str) -> str:
+    """The key phrases of feature ``keyphrases:<name>`` that occur in ``text``."""
+    counter = getattr(model.vectorizer_, "keyphrases_", None)
+    theme = name.split(":", 1)[1]
+    lexicon = getattr(counter, "lexicon", None)
+    if lexicon is None:
+        from .taxonomy import theme_keywords
+
+        lexicon = theme_keywords()
+    tokens = analyze(clean(text))
+    joined = " " + " ".join(tokens) + " "
+    found = [p for p in lexicon.get(theme, ()) if (key := analyze(clean(p))) and f" {' '.join(key)} " in joined]
+    return "key phrases: " + "، ".join(found[:4]) if found else name
+
+
 def explain(
     model: Any, text: str, *, theme: str | None = None, top_terms: int = 8, top_sentences: int = 3
 ) -> Explanation:
@@ -117,7 +134,16 @@ def explain(
         contrib = row.multiply(coef[j]).tocsr()
         idx, vals = contrib.indices, contrib.data
         order = np.argsort(-vals)[:top_terms]
-        terms = [(forms.get(vocabulary[idx[k]], vocabulary[idx[k]]), float(vals[k])) for k in order if vals[k] > 0]
+        terms = [
+            (
+                _keyphrases_found(model, name, readable)
+                if (name := str(vocabulary[idx[k]])).startswith("keyphrases:")
+                else forms.get(name, name),
+                float(vals[k]),
+            )
+            for k in order
+            if vals[k] > 0
+        ]
         best: list[str] = []
         if sentence_x is not None:
             scores = np.asarray(sentence_x @ coef[j]).ravel()

@@ -14,12 +14,15 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from .exceptions import InputError
 
 __all__ = [
     "INPUT_FORMATS",
@@ -38,6 +41,22 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _DIR_SUFFIXES = (".txt", ".html", ".htm")
 _BINARY_SNIFF = 8192
+_SKIP_CHUNK = 1024 * 1024
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# csv, like open(newline=""), also ends a line at a lone "\r"
+_LONE_CR_RE = re.compile(r"(?<=\r)(?=[^\n])")
+
+
+def _printable(name: str) -> str:
+    """``name`` with unpaired surrogates (undecodable bytes of a file name,
+    ``\\udXXX`` escapes in JSON) written as backslash escapes, so that the
+    output can always be encoded as UTF-8."""
+    if _SURROGATE_RE.search(name) is None:
+        return name
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,26 @@ class Document:
     error: str | None = None
     source: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", _printable(self.id))
+        object.__setattr__(self, "source", _printable(self.source))
+
+
+def _text_document(rid: str, text: str, source: str, errors: str, where: str = "") -> Document:
+    """A readable document, unless ``text`` holds unpaired surrogates (not
+    valid Unicode, e.g. a ``"\\ud800"`` JSON escape): then ``errors`` decides,
+    as for undecodable bytes."""
+    bad = _SURROGATE_RE.search(text)
+    if bad is not None:
+        if errors == "strict":
+            return Document(
+                rid,
+                error=f"{where}unpaired surrogate U+{ord(bad.group()):04X} at character {bad.start()}, not valid "
+                "Unicode; pass --errors replace to read it anyway",
+            )
+        text = _SURROGATE_RE.sub("" if errors == "ignore" else "\ufffd", text)
+    return Document(rid, text=text, source=source)
+
 
 def _suffix_format(path: str) -> str:
     suffix = Path(path).suffix.lower()
@@ -59,9 +98,10 @@ def _suffix_format(path: str) -> str:
     return "text"
 
 
-def _walk(path: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
+def _walk(path: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Document]:
     """Files under ``path`` ending in .txt/.html/.htm, sorted, each real
-    directory visited once (symlink loops are cut)."""
+    directory visited once (symlink loops are cut); what cannot be listed
+    or is not a regular file comes as an error :class:`Document`."""
     try:
         stat = path.stat()
     except OSError:
@@ -72,14 +112,20 @@ def _walk(path: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
     seen.add(key)
     try:
         entries = sorted(path.iterdir())
-    except OSError:
-        yield path  # reported as unreadable by the reader
+    except PermissionError:
+        yield Document(str(path), error="cannot list this directory: permission denied; check its permissions")
+        return
+    except OSError as exc:
+        yield Document(str(path), error=f"cannot list this directory: {exc.strerror or exc}")
         return
     for entry in entries:
         if entry.is_dir():
             yield from _walk(entry, seen)
         elif entry.suffix.lower() in _DIR_SUFFIXES:
-            yield entry
+            if entry.exists() and not entry.is_file():  # opening a named pipe would block
+                yield Document(str(entry), error="not a regular file (a pipe, socket or device); skipped")
+            else:
+                yield entry
 
 
 def _read_text_file(path: Path, encoding: str, errors: str) -> Document:
@@ -103,7 +149,7 @@ def _read_text_file(path: Path, encoding: str, errors: str) -> Document:
             name,
             error=f"not valid {encoding} (byte {exc.start}); pass --encoding, or --errors replace to read it anyway",
         )
-    return Document(name, text=text, source=name)
+    return _text_document(name, text, name, errors)
 
 
 def _lines(stream: io.BufferedIOBase) -> Iterator[tuple[int, bytes | None]]:
@@ -115,8 +161,9 @@ def _lines(stream: io.BufferedIOBase) -> Iterator[tuple[int, bytes | None]]:
             return
         lineno += 1
         if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
+            del line
             while True:  # skip the rest of the line without keeping it
-                rest = stream.readline(MAX_LINE_BYTES)
+                rest = stream.readline(_SKIP_CHUNK)
                 if not rest or rest.endswith(b"\n"):
                     break
             yield lineno, None
@@ -148,56 +195,143 @@ def _iter_jsonl(stream, name: str, encoding: str, errors: str, text_key: str, id
         except ValueError as exc:
             yield Document(rid, error=f"line {lineno}: not valid JSON ({getattr(exc, 'msg', exc)})")
             continue
+        except RecursionError:
+            yield Document(rid, error=f"line {lineno}: not valid JSON (nested too deeply)")
+            continue
         if not isinstance(rec, dict):
             yield Document(rid, error=f"line {lineno}: expected a JSON object with {text_key!r}")
             continue
         rec_id = rec.get(id_key)
-        rid = str(rec_id) if rec_id is not None else rid
+        rid = str(rec_id) if rec_id not in (None, "") else rid
         text = rec.get(text_key)
         if not isinstance(text, str):
             what = "missing" if text is None else f"a {type(text).__name__}, not a string"
             yield Document(rid, error=f"line {lineno}: {text_key!r} is {what}")
             continue
-        yield Document(rid, text=text, source=f"{name}:{lineno}")
+        yield _text_document(rid, text, f"{name}:{lineno}", errors, f"line {lineno}: ")
 
 
 def _iter_csv(
     stream, name: str, encoding: str, errors: str, delimiter: str, text_key: str, id_key: str | None
 ) -> Iterator[Document]:
+    # Each physical line is decoded on its own, so that an undecodable or
+    # over-long line fails only the record it belongs to.  ``span`` holds
+    # (line number, problem) of every line the reader took for the current
+    # row: csv.reader pulls lines lazily, one row's worth at a time.
     csv.field_size_limit(MAX_LINE_BYTES)
-    text_stream = io.TextIOWrapper(
-        stream, encoding="utf-8-sig" if encoding == "utf-8" else encoding, errors=errors, newline=""
-    )
-    reader = csv.reader(text_stream, delimiter=delimiter)
+    span: list[tuple[int, str | None]] = []
+
+    def physical_lines() -> Iterator[str]:
+        for lineno, raw in _lines(stream):
+            if raw is None:
+                span.append((lineno, f"longer than {MAX_LINE_BYTES} bytes; skipped"))
+                yield "\n"
+                continue
+            try:
+                line = _decode(raw, encoding, errors, lineno)
+            except UnicodeDecodeError as exc:
+                problem = f"not valid {encoding} (byte {exc.start}); pass --errors replace to read it anyway"
+                span.append((lineno, problem))
+                yield "\n"
+                continue
+            for piece in _LONE_CR_RE.split(line) if "\r" in line else (line,):
+                span.append((lineno, None))
+                yield piece
+
+    reader = csv.reader(physical_lines(), delimiter=delimiter)
+
+    def problem_of_span() -> tuple[int, str | None]:
+        first = span[0][0] if span else 0
+        return first, next((f"line {n}: {p}" for n, p in span if p is not None), None)
+
     try:
         header = next(reader)
     except StopIteration:
         return
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except csv.Error as exc:
         yield Document(f"{name}:1", error=f"cannot read the header: {exc}")
         return
+    first, problem = problem_of_span()
+    if problem is not None:
+        yield Document(f"{name}:{first}", error=f"cannot read the header: {problem}")
+        return
     if text_key not in header:
-        raise ValueError(f"{name}: no column {text_key!r} (columns: {', '.join(header)}); use --text-column.")
+        raise InputError(f"{name}: no column {text_key!r} (columns: {', '.join(header)}); use --text-column.")
     t = header.index(text_key)
     i = header.index(id_key) if id_key and id_key in header else None
-    row_no = 1
     while True:
+        span.clear()
         try:
             row = next(reader)
         except StopIteration:
             return
-        except (UnicodeDecodeError, csv.Error) as exc:
-            row_no += 1
-            yield Document(f"{name}:{reader.line_num}", error=f"line {reader.line_num}: {exc}")
+        except csv.Error as exc:
+            first = span[0][0] if span else reader.line_num
+            yield Document(f"{name}:{first}", error=f"line {first}: {exc}")
             continue
-        row_no += 1
+        first, problem = problem_of_span()
+        where = f"{name}:{first}"
+        if problem is not None:
+            yield Document(where, error=problem)
+            continue
         if not row:
             continue
-        rid = row[i] if i is not None and i < len(row) else f"{name}:{reader.line_num}"
+        rid = row[i] if i is not None and i < len(row) and row[i] else where
         if t >= len(row):
-            yield Document(rid, error=f"line {reader.line_num}: no {text_key!r} value")
+            yield Document(rid, error=f"line {first}: no {text_key!r} value")
             continue
-        yield Document(rid, text=row[t], source=f"{name}:{reader.line_num}")
+        yield _text_document(rid, row[t], where, errors, f"line {first}: ")
+
+
+def _source_format(source: str, input_format: str) -> str:
+    if input_format != "auto":
+        return input_format
+    return "text" if source == "-" else _suffix_format(source)
+
+
+def _check_codec(sources: Sequence[str], input_format: str, encoding: str, errors: str) -> None:
+    """Refuse an unknown encoding or error policy, and an encoding that is
+    not ASCII-compatible (UTF-16, UTF-32) for line-based formats."""
+    try:
+        probe = '\n,\t"{}'.encode(encoding).removeprefix(codecs.BOM_UTF8)
+    except LookupError:  # unknown, or not a text encoding (base64, rot13, ...)
+        raise InputError(
+            f"unknown text encoding {encoding!r}; use a name such as utf-8, cp1256 or iso-8859-6."
+        ) from None
+    except UnicodeError:
+        probe = b""
+    try:
+        codecs.lookup_error(errors)
+    except LookupError:
+        raise InputError(f"unknown error policy {errors!r}; use strict, replace or ignore.") from None
+    line_based = any(
+        _source_format(source, input_format) != "text" and not (source != "-" and os.path.isdir(source))
+        for source in sources
+    )
+    if line_based and probe != b'\n,\t"{}':
+        raise InputError(
+            f"JSONL/CSV input cannot be read as {encoding} (not ASCII-compatible); convert it to UTF-8, "
+            f"e.g. `iconv -f {encoding} -t UTF-8`."
+        )
+
+
+def _read_stdin_text(encoding: str, errors: str) -> Document:
+    """Standard input as one article, read up to ``MAX_FILE_BYTES`` (the rest
+    is read and dropped, so that the writer does not get a broken pipe)."""
+    stdin = sys.stdin.buffer
+    raw = stdin.read(MAX_FILE_BYTES)
+    if len(raw) == MAX_FILE_BYTES:
+        while stdin.read(_SKIP_CHUNK):
+            pass
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+    try:
+        text = decoder.decode(raw, final=len(raw) < MAX_FILE_BYTES)
+    except UnicodeDecodeError as exc:
+        return Document(
+            "<stdin>",
+            error=f"not valid {encoding} (byte {exc.start}); pass --encoding, or --errors replace to read it anyway",
+        )
+    return _text_document("<stdin>", text, "<stdin>", errors)
 
 
 def _open_binary(source: str) -> tuple[Any, str]:
@@ -231,35 +365,46 @@ def iter_documents(
         JSONL keys / CSV columns holding the text and the id.
     encoding : str, default="utf-8"
     errors : {"strict", "replace", "ignore"}, default="strict"
-        What to do with undecodable bytes: ``strict`` reports the record as an
-        error, the others read it anyway.
+        What to do with undecodable bytes (and with unpaired surrogates from
+        ``\\udXXX`` JSON escapes): ``strict`` reports the record as an error,
+        the others read it anyway.
 
     Yields
     ------
     Document
+        One per record, in order; a record that cannot be read has ``error``
+        set.  Ids are never empty (``FILE:LINE`` when the record has none)
+        and always encodable as UTF-8 (backslash escapes for undecodable
+        file-name bytes).
+
+    Raises
+    ------
+    InputError
+        Usage errors: an unknown encoding or error policy, or an encoding
+        that is not ASCII-compatible (UTF-16, UTF-32) for JSONL/CSV input,
+        when the stream starts; a CSV/TSV file without ``text_column``, when
+        that file is reached.
     """
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}; choose one of {', '.join(INPUT_FORMATS)}.")
+    _check_codec(sources, input_format, encoding, errors)
     for source in sources:
-        fmt = input_format
-        if fmt == "auto":
-            fmt = "text" if source == "-" else _suffix_format(source)
+        fmt = _source_format(source, input_format)
         if source != "-" and os.path.isdir(source):
-            for path in _walk(Path(source), set()):
-                yield _read_text_file(path, encoding, errors)
+            for item in _walk(Path(source), set()):
+                yield item if isinstance(item, Document) else _read_text_file(item, encoding, errors)
             continue
         if fmt == "text":
             if source == "-":
-                raw = sys.stdin.buffer.read()
-                try:
-                    yield Document("<stdin>", text=raw.decode(encoding, errors), source="<stdin>")
-                except UnicodeDecodeError as exc:
-                    yield Document("<stdin>", error=f"not valid {encoding} (byte {exc.start})")
+                yield _read_stdin_text(encoding, errors)
             else:
                 yield _read_text_file(Path(source), encoding, errors)
             continue
         try:
             stream, name = _open_binary(source)
+        except PermissionError:
+            yield Document(source, error="permission denied; check the file's permissions")
+            continue
         except OSError as exc:
             yield Document(source, error=f"cannot read: {exc.strerror or exc}")
             continue
@@ -279,6 +424,13 @@ def iter_documents(
 # --------------------------------------------------------------------------
 
 
+def _file_mode() -> int:
+    """The mode ``open(path, "w")`` would give a new file (0666 minus the umask)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 class AtomicOutput:
     """A text file that appears at ``path`` only when closed successfully.
 
@@ -291,13 +443,19 @@ class AtomicOutput:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.chmod(self._tmp, _file_mode())  # mkstemp makes it private (0600); give it the usual mode
         self.stream: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def commit(self) -> None:
-        self.stream.flush()
-        os.fsync(self.stream.fileno())
-        self.stream.close()
-        os.replace(self._tmp, self.path)
+        try:
+            self.stream.flush()
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.stream.close()
+            Path(self._tmp).unlink(missing_ok=True)
+            raise
 
     def abort(self, keep: bool = True) -> Path | None:
         self.stream.close()

@@ -103,6 +103,16 @@ def _pick(need: np.ndarray, rng: np.random.Generator, tie: np.ndarray | None = N
 # --------------------------------------------------------------------------
 
 
+def _progress_bar(show: bool, total: int):
+    if not show:
+        return None
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="train", unit=" fit", file=sys.stderr, leave=False)
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
 
@@ -130,6 +140,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         Lowest and highest threshold allowed.
     random_state : int or None, default=None
         Seed of the folds and the solver.
+    verbose : bool, default=False
+        Show a progress bar (tqdm, on stderr) over the folds and the final fit.
 
     Attributes
     ----------
@@ -139,6 +151,11 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     oof_proba_ : ndarray of shape (n_samples, n_themes) or None
         Out-of-fold probabilities of the training rows (``None`` when
         ``cv < 2``); used for the training report.
+    fold_coef_ : ndarray of shape (cv, n_themes, n_features) or None
+        Weights of the models fitted on each cross-validation fold's
+        training rows, as float16 (``None`` when ``cv < 2``): a committee
+        whose disagreement points at articles worth labeling.
+    fold_intercept_ : ndarray of shape (cv, n_themes) or None
     n_features_in_ : int
 
     Examples
@@ -158,12 +175,14 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         cv: int = 5,
         threshold_range: tuple[float, float] = (0.2, 0.8),
         random_state: int | None = None,
+        verbose: bool = False,
     ):
         self.C = C
         self.class_weight = class_weight
         self.cv = cv
         self.threshold_range = threshold_range
         self.random_state = random_state
+        self.verbose = verbose
 
     def _fit_weights(self, X: Any, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from sklearn.linear_model import LogisticRegression  # imported when fitting only
@@ -214,21 +233,36 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        self.coef_, self.intercept_ = self._fit_weights(X, Y)
         self.n_features_in_ = X.shape[1]
         low, high = self.threshold_range
         self.thresholds_ = np.full(Y.shape[1], 0.5)
-        self.oof_proba_ = None
+        self.oof_proba_ = self.fold_coef_ = self.fold_intercept_ = None
+        bar = _progress_bar(self.verbose, (self.cv if self.cv >= 2 else 0) + 1)
         if self.cv >= 2:
             oof = np.zeros(Y.shape, dtype=float)
-            for test in iterative_folds(Y, self.cv, self.random_state):
+            fold_coef, fold_intercept = [], []
+            for k, test in enumerate(iterative_folds(Y, self.cv, self.random_state), 1):
+                if bar is not None:
+                    bar.set_description(f"fold {k}/{self.cv}")
                 train = np.setdiff1d(np.arange(len(Y)), test)
                 coef, intercept = self._fit_weights(X[train], Y[train])
                 oof[test] = _sigmoid(X[test] @ coef.T + intercept)
+                fold_coef.append(coef.astype(np.float16))
+                fold_intercept.append(intercept.astype(np.float16))
+                if bar is not None:
+                    bar.update()
             self.oof_proba_ = oof
+            self.fold_coef_ = np.stack(fold_coef)
+            self.fold_intercept_ = np.stack(fold_intercept)
             self.thresholds_ = np.array(
                 [np.clip(best_f1_threshold(Y[:, j], oof[:, j]), low, high) for j in range(Y.shape[1])]
             )
+        if bar is not None:
+            bar.set_description("final fit")
+        self.coef_, self.intercept_ = self._fit_weights(X, Y)
+        if bar is not None:
+            bar.update()
+            bar.close()
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -243,6 +277,25 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """0/1 indicator matrix: probability at or above each theme's threshold."""
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+    def fold_proba(self, X: Any) -> np.ndarray:
+        """Probabilities from each cross-validation fold's model.
+
+        Returns
+        -------
+        ndarray of shape (cv, n_samples, n_themes)
+            Raises :class:`ValueError` when the classifier was fitted with
+            ``cv < 2`` (no fold models).
+        """
+        check_is_fitted(self, "coef_")
+        if getattr(self, "fold_coef_", None) is None:
+            raise ValueError("this classifier has no fold models (it was fitted with cv < 2).")
+        return np.stack(
+            [
+                _sigmoid(np.asarray(X @ c.T.astype(np.float64)) + b.astype(np.float64))
+                for c, b in zip(self.fold_coef_, self.fold_intercept_)
+            ]
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -38,7 +38,15 @@ from . import __version__
 from ._default_model import DEFAULT_MODEL_SHA256
 from .exceptions import ModelError
 
-__all__ = ["FORMAT_VERSION", "MODEL_SUFFIX", "default_model_path", "load_model", "read_model_metadata", "save_model"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MODEL_SUFFIX",
+    "default_model_path",
+    "load_model",
+    "read_model_metadata",
+    "save_model",
+    "verify_model",
+]
 
 #: Bumped whenever the payload's layout changes incompatibly.
 FORMAT_VERSION = 1
@@ -58,8 +66,8 @@ def _sha256(data: bytes) -> str:
 def _major_minor(version: str) -> tuple[int, ...]:
     parts = []
     for piece in version.split(".")[:2]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
+        digits = "".join(ch for ch in piece if "0" <= ch <= "9")
+        parts.append(int(digits[:9]) if digits else 0)  # 9 digits: no giant-int conversion
     return tuple(parts)
 
 
@@ -124,6 +132,7 @@ def save_model(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); give it the usual mode
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 zf.writestr(_META, json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True))
@@ -135,6 +144,12 @@ def save_model(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, 
         Path(tmp).unlink(missing_ok=True)
         raise
     return meta
+
+
+def _umask() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def _open(path: Path) -> zipfile.ZipFile:
@@ -151,6 +166,10 @@ def _open(path: Path) -> zipfile.ZipFile:
         ) from None
     except OSError as exc:
         raise ModelError(f"cannot read model file {path}: {exc.strerror or exc}.") from None
+    except Exception as exc:  # a damaged central directory raises ValueError, struct.error, ...
+        raise ModelError(
+            f"{path} is damaged ({type(exc).__name__}: {exc}); retrain it or restore it from a copy."
+        ) from None
 
 
 def _check_metadata(meta: Any, path: Path) -> dict[str, Any]:
@@ -179,6 +198,16 @@ def _check_metadata(meta: Any, path: Path) -> dict[str, Any]:
             f"safe within one scikit-learn minor version. Install scikit-learn=={saved} or retrain the model "
             "with `arabictopics train`."
         )
+    checksum, labels, thresholds = meta["payload_sha256"], meta["labels"], meta["thresholds"]
+    if (
+        not (isinstance(checksum, str) and len(checksum) == 64)
+        or not (isinstance(labels, list) and all(isinstance(label, str) for label in labels))
+        or not isinstance(thresholds, list)
+        or not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in thresholds)
+    ):
+        raise ModelError(
+            f"{path} metadata is malformed (payload_sha256, labels or thresholds); the file is damaged: retrain it."
+        )
     return meta
 
 
@@ -200,7 +229,7 @@ def read_model_metadata(path: str | os.PathLike[str] | None = None) -> dict[str,
             return json.loads(zf.read(_META).decode("utf-8"))
         except KeyError:
             raise ModelError(f"{path} has no {_META}; it was not written by arabictopics.save_model.") from None
-        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+        except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError, invalid JSON, ...
             raise ModelError(f"{path} metadata is unreadable ({exc}); the file is damaged: retrain it.") from None
 
 
@@ -244,14 +273,39 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Any:
     return _load(Path(path))
 
 
-def _load(path: Path, pinned: str | None = None) -> Any:
+def verify_model(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Run every check of :func:`load_model` except unpickling.
+
+    Cheap (no scikit-learn import): use it to fail early on a bad model
+    file before handing its path to worker processes that load it.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Model file; the shipped model when omitted.
+
+    Returns
+    -------
+    dict
+        The model's metadata.
+
+    Raises
+    ------
+    ModelError
+    """
+    if path is None:
+        return _verified_payload(default_model_path(), DEFAULT_MODEL_SHA256)[0]
+    return _verified_payload(Path(path))[0]
+
+
+def _verified_payload(path: Path, pinned: str | None = None) -> tuple[dict[str, Any], bytes]:
     meta = _check_metadata(read_model_metadata(path), path)
     with _open(path) as zf:
         try:
             payload = zf.read(_PAYLOAD)
         except KeyError:
             raise ModelError(f"{path} has no {_PAYLOAD}; the file is damaged: retrain it.") from None
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except Exception as exc:  # BadZipFile, zlib.error, EOFError, NotImplementedError, ...
             raise ModelError(f"{path} is damaged ({exc}); retrain it or restore it from a copy.") from None
     digest = _sha256(payload)
     if digest != meta["payload_sha256"] or (pinned and digest != pinned):
@@ -260,6 +314,11 @@ def _load(path: Path, pinned: str | None = None) -> Any:
             f"{(pinned or meta['payload_sha256'])[:12]}…): the file is corrupted or was altered. "
             "Restore it from a trusted copy or retrain it; it was not loaded."
         )
+    return meta, payload
+
+
+def _load(path: Path, pinned: str | None = None) -> Any:
+    meta, payload = _verified_payload(path, pinned)
     import joblib
 
     try:
@@ -272,8 +331,11 @@ def _load(path: Path, pinned: str | None = None) -> Any:
         raise ModelError(
             f"{path} holds a {type(model).__name__}, not a TopicModel; it was not written by arabictopics."
         )
-    labels = [str(label) for label in model.classes_]
-    thresholds = [round(float(t), 6) for t in model.thresholds_]
+    try:
+        labels = [str(label) for label in model.classes_]
+        thresholds = [round(float(t), 6) for t in model.thresholds_]
+    except (AttributeError, TypeError, ValueError):
+        raise ModelError(f"{path} holds an unfitted or damaged TopicModel; retrain it.") from None
     if labels != meta["labels"] or thresholds != [round(float(t), 6) for t in meta["thresholds"]]:
         raise ModelError(f"{path} metadata does not match its model (labels or thresholds differ); retrain it.")
     model.metadata_ = meta

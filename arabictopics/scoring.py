@@ -5,18 +5,26 @@ chunk, so memory stays bounded by ``chunk_size`` times the number of chunks
 in flight, whatever the input size.  With ``n_jobs != 1`` the chunks are
 scored by joblib worker processes, each of which loads the model once and
 keeps it for every chunk it receives.
+
+:func:`score_documents` yields result records (dicts).
+:func:`score_formatted` yields each chunk already written out as JSONL,
+CSV, TSV or table text: the workers do the formatting too, so the parent
+process only reads input and writes output and ``--jobs`` scales.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from .io import Document
+from .io import Document, write_records
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "score_chunk", "score_documents"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "FormattedChunk", "score_chunk", "score_documents", "score_formatted"]
 
 DEFAULT_CHUNK_SIZE = 256
 _worker_models: dict[str | None, Any] = {}
@@ -75,6 +83,41 @@ def _chunks(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield chunk
 
 
+def _run(fn: Callable[..., Any], chunks: Iterator[list[Document]], n_jobs: int, *args: Any) -> Iterator[Any]:
+    """``fn(chunk, *args)`` for every chunk, in order, in this process
+    or in ``n_jobs`` joblib worker processes (results streamed back in order)."""
+    if n_jobs == 1:
+        for chunk in chunks:
+            yield fn(chunk, *args)
+        return
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    workers = effective_n_jobs(n_jobs)
+    parallel = Parallel(n_jobs=workers, return_as="generator", pre_dispatch=f"{2 * workers}", batch_size=1)
+    yield from parallel(delayed(_in_worker)(fn, chunk, *args) for chunk in chunks)
+
+
+def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn`` in a worker process that ignores Ctrl-C.
+
+    Ctrl-C in a terminal sends SIGINT to the whole process group; stopping is
+    the main process's job (it finishes the chunk being written, then stops
+    the workers).  A worker killed by SIGINT halfway through sending a result
+    would leave joblib waiting for it.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return fn(*args)
+
+
+def _check_chunk_size(chunk_size: int) -> None:
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1.")
+
+
 def score_documents(
     docs: Iterable[Document],
     *,
@@ -103,15 +146,98 @@ def score_documents(
     list of dict
         The records of one chunk (see :func:`score_chunk`).
     """
-    if chunk_size < 1:
-        raise ValueError("chunk_size must be at least 1.")
-    chunks = _chunks(docs, chunk_size)
-    if n_jobs == 1:
-        for chunk in chunks:
-            yield score_chunk(model, chunk, max_chars)
-        return
-    from joblib import Parallel, delayed, effective_n_jobs
+    _check_chunk_size(chunk_size)
+    yield from _run(_score_records, _chunks(docs, chunk_size), n_jobs, model, max_chars)
 
-    workers = effective_n_jobs(n_jobs)
-    parallel = Parallel(n_jobs=workers, return_as="generator", pre_dispatch=f"{2 * workers}")
-    yield from parallel(delayed(score_chunk)(model, chunk, max_chars) for chunk in chunks)
+
+def _score_records(chunk: list[Document], model: Any, max_chars: int | None) -> list[dict[str, Any]]:
+    return score_chunk(model, chunk, max_chars)
+
+
+@dataclass(frozen=True)
+class FormattedChunk:
+    """One scored chunk, written out.
+
+    Attributes
+    ----------
+    text : str
+        The chunk's records in the output format (for ``json``: the records
+        joined by ``",\n"``, without the surrounding brackets).
+    n_records : int
+        Records in ``text``.
+    n_failed : int
+        Of those, records with an ``error``.
+    stopped_at : dict or None
+        With ``strict``: the first failed record; ``text`` then holds only
+        the records before it.
+    """
+
+    text: str
+    n_records: int
+    n_failed: int
+    stopped_at: dict[str, Any] | None = None
+
+
+def _format_chunk(
+    chunk: list[Document],
+    model: Any,
+    max_chars: int | None,
+    fmt: str,
+    labels: Sequence[str],
+    strict: bool,
+) -> FormattedChunk:
+    records = score_chunk(model, chunk, max_chars)
+    stopped_at = None
+    if strict:
+        bad = next((i for i, record in enumerate(records) if "error" in record), None)
+        if bad is not None:
+            stopped_at = records[bad]
+            records = records[:bad]
+    failed = sum(1 for record in records if "error" in record)
+    if fmt == "json":
+        text = ",\n".join(json.dumps(record, ensure_ascii=False) for record in records)
+    else:
+        buffer = io.StringIO()
+        write_records(records, buffer, fmt, labels, header=False)
+        text = buffer.getvalue()
+    return FormattedChunk(text, len(records), failed, stopped_at)
+
+
+def score_formatted(
+    docs: Iterable[Document],
+    *,
+    fmt: str,
+    labels: Sequence[str],
+    model: Any = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    n_jobs: int = 1,
+    max_chars: int | None = None,
+    strict: bool = False,
+) -> Iterator[FormattedChunk]:
+    """Score documents and format the records, chunk by chunk, in order.
+
+    Like :func:`score_documents`, but each chunk comes back as output text
+    (see :func:`arabictopics.io.write_records`; headers are the caller's),
+    formatted where it was scored.  With ``strict`` the stream ends at the
+    first failed record.
+
+    Parameters
+    ----------
+    docs : iterable of Document
+    fmt : {"jsonl", "json", "csv", "tsv", "table"}
+    labels : sequence of str
+        The model's themes (CSV/TSV columns).
+    model, chunk_size, n_jobs, max_chars
+        As in :func:`score_documents`.
+    strict : bool, default=False
+
+    Yields
+    ------
+    FormattedChunk
+    """
+    _check_chunk_size(chunk_size)
+    chunks = _run(_format_chunk, _chunks(docs, chunk_size), n_jobs, model, max_chars, fmt, list(labels), strict)
+    for chunk in chunks:
+        yield chunk
+        if chunk.stopped_at is not None:
+            return

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["Theme", "load_taxonomy", "theme_labels"]
+__all__ = ["Theme", "load_taxonomy", "theme_keywords", "theme_labels"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,11 @@ class Theme:
         What the theme covers.
     excludes : str
         What it does not cover.
+    keywords : tuple of str
+        Key phrases that name the theme unambiguously in news text, as
+        written (with the article, clitics and hamza as usual); the model's
+        :class:`~arabictopics.features.KeyphraseCounter` pools their counts
+        into one feature per theme.
     """
 
     label: str
@@ -31,6 +36,7 @@ class Theme:
     name_ar: str
     covers: str
     excludes: str
+    keywords: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -49,9 +55,21 @@ def load_taxonomy() -> tuple[Theme, ...]:
     'المخدرات'
     """
     raw = resources.files(__package__).joinpath("data/taxonomy.json").read_text(encoding="utf-8")
-    return tuple(Theme(**theme) for theme in json.loads(raw)["themes"])
+    themes = json.loads(raw)["themes"]
+    return tuple(Theme(**{**theme, "keywords": tuple(theme.get("keywords", ()))}) for theme in themes)
 
 
 def theme_labels() -> tuple[str, ...]:
     """The default theme labels, in canonical order."""
     return tuple(theme.label for theme in load_taxonomy())
+
+
+def theme_keywords() -> dict[str, tuple[str, ...]]:
+    """Each default theme's key phrases (see :class:`Theme`).
+
+    Examples
+    --------
+    >>> "الجريمة المنظمة" in theme_keywords()["organized_crime"]
+    True
+    """
+    return {theme.label: theme.keywords for theme in load_taxonomy()}

@@ -43,14 +43,21 @@ __all__ = [
 # normalize
 # --------------------------------------------------------------------------
 
-# One character class over every folded character, replaced through a dict
-# lookup.  Measured on 2,000 real articles this is ~2.6x faster than
-# ``str.translate`` with the same table (CPython translates non-ASCII text
-# character by character through the dict) and far faster than chaining
-# pyarabic's ``strip_tashkeel``/``normalize_hamza``/``strip_tatweel``, each of
-# which walks the whole text again (and ``normalize_hamza`` folds more than we
-# want: it rewrites ؤ and ئ too).
-_FOLD_RE = re.compile("[" + "".join(re.escape(c) for c in sorted(FOLD_MAP)) + "]")
+# The five characters that make up ~95% of the folds in real news (hamza
+# alefs, alef maksura, the Arabic comma) are replaced with ``str.replace``,
+# one C-level pass each; everything else in FOLD_MAP goes through one
+# character class replaced via a dict lookup, run only when the text contains
+# one of those characters.  On 3,000 real articles this is ~2x faster than
+# the character class alone and ~4x faster than ``str.translate`` with the
+# same table (CPython translates non-ASCII text character by character
+# through the dict); chaining pyarabic's ``strip_tashkeel`` /
+# ``normalize_hamza`` / ``strip_tatweel`` walks the text once per function,
+# and ``normalize_hamza`` folds more than we want (it rewrites ؤ and ئ too).
+# No replacement contains a folded character, so the order is irrelevant.
+_FREQUENT_FOLDS = tuple((c, FOLD_MAP[c]) for c in ("\u0623", "\u060c", "\u0649", "\u0625", "\u0622"))
+_RARE_FOLD_RE = re.compile(
+    "[" + "".join(re.escape(c) for c in sorted(set(FOLD_MAP) - {c for c, _ in _FREQUENT_FOLDS})) + "]"
+)
 _fold_char = FOLD_MAP.__getitem__
 
 
@@ -91,23 +98,48 @@ def normalize(text: str) -> str:
     'هل انتهي? نعم, uav'
     """
     text = unicodedata.normalize("NFKC", text)
-    return _FOLD_RE.sub(_fold, text).lower()
+    for char, replacement in _FREQUENT_FOLDS:
+        text = text.replace(char, replacement)
+    if _RARE_FOLD_RE.search(text) is not None:
+        text = _RARE_FOLD_RE.sub(_fold, text)
+    return text.lower()
 
 
 # --------------------------------------------------------------------------
 # strip_html
 # --------------------------------------------------------------------------
 
-_HTML_DROP_RE = re.compile(
-    r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->",
-    re.IGNORECASE | re.DOTALL,
-)
+# Openers of the blocks whose content is never article text.  The closer is
+# searched from the opener on (an unclosed block runs to the end, as in a
+# browser), so the whole scan is linear: a lazy ``.*?`` regex would rescan to
+# the end of the text for every unclosed opener.
+_HTML_DROP_OPEN_RE = re.compile(r"<(script|style|noscript|template)\b[^<>]*>|<!--", re.IGNORECASE)
+_HTML_DROP_CLOSE_RE = {
+    name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "noscript", "template")
+}
 _HTML_BLOCK_RE = re.compile(
-    r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|header|footer|blockquote)\b[^>]*>",
+    r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|header|footer|blockquote)\b[^<>]*>",
     re.IGNORECASE,
 )
-_HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
+_HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*>")  # [^<>]: an unclosed "<tag" costs one scan to the next "<"
 _HTML_HINT_RE = re.compile(r"<[a-zA-Z/!]|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+
+
+def _drop_blocks(text: str) -> str:
+    """Replace scripts, styles, templates and comments by a space, in one pass."""
+    pieces = []
+    position = 0
+    while (opener := _HTML_DROP_OPEN_RE.search(text, position)) is not None:
+        pieces.append(text[position : opener.start()])
+        if opener.group(1) is None:  # a comment
+            end = text.find("-->", opener.end())
+            position = len(text) if end < 0 else end + 3
+        else:
+            closer = _HTML_DROP_CLOSE_RE[opener.group(1).lower()].search(text, opener.end())
+            position = len(text) if closer is None else closer.end()
+        pieces.append(" ")
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def strip_html(text: str) -> str:
@@ -135,7 +167,7 @@ def strip_html(text: str) -> str:
     """
     if not _HTML_HINT_RE.search(text):
         return text
-    text = _HTML_DROP_RE.sub(" ", text)
+    text = _drop_blocks(text)
     text = _HTML_BLOCK_RE.sub("\n", text)
     text = _HTML_TAG_RE.sub(" ", text)
     return html.unescape(text)
@@ -319,10 +351,11 @@ def strip_boilerplate(text: str) -> str:
 # strip_links
 # --------------------------------------------------------------------------
 
-_LINK_RE = re.compile(
-    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|(?<![A-Za-z0-9_.@])@\w+",
-    re.IGNORECASE,
-)
+# Each pattern runs only when its trigger character or prefix is present.
+# The look-behind anchors e-mail matches at the start of a word, so the
+# scan stays linear in the text length.
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_AT_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+|(?<![A-Za-z0-9_.@])@\w+")
 _HASHTAG_RE = re.compile(r"#(\w+)")
 
 
@@ -346,24 +379,27 @@ def strip_links(text: str) -> str:
     >>> strip_links("تابعوا @moi_news على https://moi.gov.bh #مكافحة_المخدرات")
     'تابعوا   على   مكافحة المخدرات'
     """
-    if "@" not in text and "#" not in text and "www" not in text and "http" not in text.lower():
-        return text
-    return _HASHTAG_RE.sub(_hashtag_words, _LINK_RE.sub(" ", text))
+    lowered = text.lower()
+    if "http" in lowered or "www" in lowered:
+        text = _URL_RE.sub(" ", text)
+    if "@" in text:
+        text = _AT_RE.sub(" ", text)
+    if "#" in text:
+        text = _HASHTAG_RE.sub(_hashtag_words, text)
+    return text
 
 
 # --------------------------------------------------------------------------
 # clean
 # --------------------------------------------------------------------------
 
-_SPACES_RE = re.compile(r"[^\S\n]+")
-
 
 def clean(text: str) -> str:
     """Turn a raw article (text or HTML) into normalized article text.
 
     :func:`strip_html`, :func:`strip_boilerplate`, :func:`normalize` and
-    :func:`strip_links`, then runs of spaces collapsed.  Line breaks are kept
-    so that sentences can still be found.
+    :func:`strip_links`, then runs of spaces collapsed and lines stripped.
+    Line breaks are kept so that sentences can still be found.
 
     Parameters
     ----------
@@ -382,7 +418,7 @@ def clean(text: str) -> str:
     """
     text = strip_boilerplate(strip_html(text))
     text = strip_links(normalize(text))
-    return _SPACES_RE.sub(" ", text).strip()
+    return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
 
 
 # --------------------------------------------------------------------------
@@ -414,6 +450,19 @@ _STEM_SUFFIX_RE = re.compile(r"(?<=\w{3})(?:ات|ون|ين|ان|ها|هم|هن|�
 _stem_cache: dict[str, str] = {}
 _STEM_CACHE_MAX = 500_000
 
+#: Place names whose ending looks like a suffix, written as :func:`normalize`
+#: writes them and without the article.  Stripping that "suffix" would turn
+#: them into common words or other names (البحرين -> بحر "sea", لبنان ->
+#: لبن "milk", السودان -> سود "black", طهران -> طهر), so the stemmer keeps
+#: them whole, with or without a glued article or preposition.
+PLACE_NAMES = frozenset(
+    """
+    بحرين لبنان سودان ايران فلسطين يونان يابان بلقان طهران وهران تطوان قيروان تطاوين
+    حلوان اسوان عمان جازان نجران همدان زنجبار تركمانستان افغانستان باكستان كازاخستان
+    اوزبكستان طاجيكستان قرغيزستان كردستان سجستان بلوشستان داغستان شيشان اذربيجان
+    """.split()
+)
+
 
 def light_stem(token: str) -> str:
     """Strip the definite article, the prepositions and conjunctions glued
@@ -438,10 +487,19 @@ def light_stem(token: str) -> str:
     'طائر'
     >>> light_stem("الامن")
     'امن'
+    >>> light_stem("والبحرين"), light_stem("للبنان")  # PLACE_NAMES keep their ending
+    ('بحرين', 'لبنان')
     """
     stem = _stem_cache.get(token)
     if stem is None:
-        stem = _STEM_SUFFIX_RE.sub("", _STEM_PREFIX_RE.sub("", token))
+        if token in PLACE_NAMES:
+            stem = token
+        elif token[:1] in "وفبلك" and token[1:] in PLACE_NAMES:  # ولبنان, للبنان
+            stem = token[1:]
+        else:
+            stem = _STEM_PREFIX_RE.sub("", token)
+            if stem not in PLACE_NAMES:
+                stem = _STEM_SUFFIX_RE.sub("", stem)
         if len(_stem_cache) >= _STEM_CACHE_MAX:
             _stem_cache.clear()
         _stem_cache[token] = stem
@@ -472,6 +530,18 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
+def _analyze_word(word: str) -> tuple[str, ...]:
+    return tuple(light_stem(t) for t in _TOKEN_RE.findall(word) if t not in STOP_WORDS)
+
+
+# Whitespace-separated words of cleaned text -> their feature tokens.  News
+# vocabulary is Zipfian, so nearly every word is a cache hit and analysis
+# costs one ``str.split`` and one dict lookup per word; the token regex and
+# the stemmer run once per distinct word.  Bounded like the stem cache.
+_analysis_cache: dict[str, tuple[str, ...]] = {}
+_ANALYSIS_CACHE_MAX = 500_000
+
+
 def analyze(text: str) -> list[str]:
     """The feature tokens of a cleaned text: :func:`tokenize`, drop
     :data:`STOP_WORDS`, :func:`light_stem`.
@@ -492,9 +562,17 @@ def analyze(text: str) -> list[str]:
     >>> analyze("ضبط شحنة من الكبتاغون في المنفذ")
     ['ضبط', 'شحن', 'كبتاغ', 'منفذ']
     """
-    stop = STOP_WORDS
-    cache = _stem_cache
-    return [cache.get(t) or light_stem(t) for t in _TOKEN_RE.findall(text) if t not in stop]
+    cache = _analysis_cache
+    out: list[str] = []
+    for word in text.split():
+        features = cache.get(word)
+        if features is None:
+            features = _analyze_word(word)
+            if len(cache) >= _ANALYSIS_CACHE_MAX:
+                cache.clear()
+            cache[word] = features
+        out += features
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -36,6 +36,7 @@ def train(
     cv: int = 5,
     random_state: int | None = 0,
     output: str | os.PathLike[str] | None = None,
+    progress: bool = False,
     **load_options: Any,
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Fit a :class:`TopicModel` on labeled articles, report, and optionally save.
@@ -52,6 +53,8 @@ def train(
         Seed: the same data and seed give the same model.
     output : path, optional
         Save the model here (atomically; nothing is written if training fails).
+    progress : bool, default=False
+        Progress bars (stderr) over the folds and the final fit.
     **load_options
         Passed to :func:`arabictopics.load_labeled` (``text_column``, ...).
 
@@ -67,8 +70,15 @@ def train(
         data.labels = [[label for label in row if label in keep] for row in data.labels]
     themes = _check_trainable(data, cv)
     if labels is not None:
+        absent = [label for label in labels if label not in themes]
+        if absent:
+            raise DataError(
+                f"no article carries the requested label(s) {', '.join(map(repr, absent))}; "
+                f"the data has: {', '.join(themes)}. Check the spelling in --labels."
+            )
         themes = [label for label in labels if label in themes]
-    model = TopicModel(classifier=ThemeClassifier(cv=cv, random_state=random_state), random_state=random_state)
+    classifier = ThemeClassifier(cv=cv, random_state=random_state, verbose=progress)
+    model = TopicModel(classifier=classifier, random_state=random_state)
     model.fit(data.texts, data.labels, labels=None if labels is None else themes)
     metadata: dict[str, Any] = {
         "training_data": {"sha256": data.sha256, "bytes": data.n_bytes, "articles": len(data)},

@@ -1,6 +1,7 @@
 """Speed, memory and cold start, measured side by side in one run.
 
-    python benchmarks/throughput.py [--docs 6000] [--rss-small-mb 20] [--rss-large-mb 200] [--skip-dask]
+    python benchmarks/throughput.py [--docs 6000] [--cli-docs 40000] [--rss-small-mb 20] [--rss-large-mb 200]
+                                    [--skip-dask]
 
 Documents: the real articles of ../shared/corpora (ANT v2.1, ~2-3 KB each)
 repeated to --docs, or the fixtures repeated when ../shared is absent.
@@ -8,11 +9,18 @@ Prints articles/s and MB/s for
   (a) reference: sklearn TfidfVectorizer() fitted on the fixtures, transform only, raw text;
   (b) our preprocessing alone (arabictopics.clean);
   (c) our full classify_many, one process, chunks of 256;
-  (d) the CLI with --jobs 2 (and --jobs 1, same input, for the parallel speed-up);
+  (d) the CLI with --jobs 2 (and --jobs 1, same input, for the parallel speed-up), on a
+      large input (--cli-docs articles, ~110 MB by default) so that start-up counts little;
   (e) the Dask adapter on a 2-worker LocalCluster;
 the ratios (b)/(a), (c)/(a), (d)/(c), (d)/(CLI --jobs 1), (e)/(d); peak RSS of the CLI
 on a small and a large JSONL file; and the cold start of loading the model
 against importing scikit-learn.
+
+It also measures what two processes at once can get from this machine: a
+CPU-bound loop and a memory-bound one (random lookups in a 2-million-entry
+dict, the access pattern of text scoring), each alone and two at a time.
+Where the memory-bound pair runs at half speed, no process-level
+parallelism can reach 2x on scoring, whatever the code does.
 """
 
 from __future__ import annotations
@@ -69,6 +77,39 @@ def write_jsonl(path: Path, texts: list[str], target_bytes: int | None = None) -
                 return i
 
 
+def _cpu_bound(_: int) -> float:
+    start = time.perf_counter()
+    total = 0
+    for i in range(8_000_000):
+        total += i * i
+    return time.perf_counter() - start
+
+
+def _memory_bound(_: int) -> float:
+    import random
+
+    table = {str(i): i for i in range(2_000_000)}
+    keys = [str(random.randrange(2_000_000)) for _ in range(3_000_000)]
+    start = time.perf_counter()
+    total = 0
+    for key in keys:
+        total += table[key]
+    return time.perf_counter() - start
+
+
+def machine_check() -> dict[str, float]:
+    """Speed-up of two processes over one, for a CPU-bound and a memory-bound loop."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    out = {}
+    for name, fn in (("cpu-bound", _cpu_bound), ("memory-bound", _memory_bound)):
+        alone = fn(0)
+        with ProcessPoolExecutor(2) as pool:
+            pair = list(pool.map(fn, [0, 0]))
+        out[name] = 2 * alone / max(pair)
+    return out
+
+
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "arabictopics", "classify", *args, "-q"]
 
@@ -76,6 +117,7 @@ def cli(*args: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=6000)
+    parser.add_argument("--cli-docs", type=int, default=40000)
     parser.add_argument("--rss-small-mb", type=int, default=20)
     parser.add_argument("--rss-large-mb", type=int, default=200)
     parser.add_argument("--skip-dask", action="store_true")
@@ -97,10 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.jsonl"
-        write_jsonl(src, texts)
+        cli_texts, _ = load_texts(args.cli_docs)
+        write_jsonl(src, cli_texts)
+        cli_mb = src.stat().st_size / 1e6
         out = Path(tmp) / "out.jsonl"
-        results["d1"] = timed(lambda: subprocess.run(cli(str(src), "--jobs", "1", "-o", str(out)), check=True, env=env))
-        results["d"] = timed(lambda: subprocess.run(cli(str(src), "--jobs", "2", "-o", str(out)), check=True, env=env))
+        cli_time = {}
+        for jobs in ("1", "2"):
+            command = cli(str(src), "--jobs", jobs, "-o", str(out))
+            cli_time[jobs] = timed(lambda command=command: subprocess.run(command, check=True, env=env))
+        src.unlink()
         if not args.skip_dask:
             import dask.bag as db
             from dask.distributed import Client, LocalCluster
@@ -128,24 +175,35 @@ def main(argv: list[str] | None = None) -> int:
         runs = [timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, env=env)) for _ in range(5)]
         return statistics.median(runs)
 
+    machine = machine_check()
     cold_ours = cold("import arabictopics; arabictopics.load_model()")
     cold_ref = cold("import sklearn.linear_model, sklearn.feature_extraction.text")
 
     def rate(key: str) -> str:
         return f"{len(texts) / results[key]:8.0f} articles/s {mb / results[key]:6.2f} MB/s"
 
+    def cli_rate(jobs: str) -> str:
+        return f"{args.cli_docs / cli_time[jobs]:8.0f} articles/s {cli_mb / cli_time[jobs]:6.2f} MB/s"
+
     print(f"(a) reference TfidfVectorizer.transform   {rate('a')}")
     print(f"(b) arabictopics preprocessing            {rate('b')}")
     print(f"(c) classify_many, one process            {rate('c')}")
-    print(f"    CLI --jobs 1 (incl. start-up)          {rate('d1')}")
-    print(f"(d) CLI --jobs 2 (incl. start-up)          {rate('d')}")
+    print(f"    CLI --jobs 1, {args.cli_docs} articles (incl. start-up)  {cli_rate('1')}")
+    print(f"(d) CLI --jobs 2, {args.cli_docs} articles (incl. start-up)  {cli_rate('2')}")
     if "e" in results:
         print(f"(e) Dask, 2-worker LocalCluster           {rate('e')}")
     speed = {k: len(texts) / v for k, v in results.items()}
+    speed["d1"] = args.cli_docs / cli_time["1"]
+    speed["d"] = args.cli_docs / cli_time["2"]
     print(f"(b)/(a) = {speed['b'] / speed['a']:.2f}   (c)/(a) = {speed['c'] / speed['a']:.2f}  [target >= 0.5]")
     print(f"(d)/(c) = {speed['d'] / speed['c']:.2f}   (d)/(CLI -j1) = {speed['d'] / speed['d1']:.2f}  [target >= 1.7]")
     if "e" in results:
         print(f"(e)/(c) = {speed['e'] / speed['c']:.2f}   (e)/(d) = {speed['e'] / speed['d']:.2f}  [target >= 0.8]")
+    print(
+        "machine: two processes vs one, "
+        + ", ".join(f"{name} loop {ratio:.2f}x" for name, ratio in machine.items())
+        + "  (the ceiling for --jobs 2 and Dask on this machine)"
+    )
     print(
         f"peak RSS: {args.rss_small_mb} MB input {rss['small'] / 1024:.0f} MiB, {args.rss_large_mb} MB input "
         f"{rss['large'] / 1024:.0f} MiB, ratio {rss['large'] / rss['small']:.2f}  [target <= 1.2]"

@@ -1,9 +1,19 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: "ci" (the default) keeps the suite fast; "long" is the
+# fuzzing run of benchmarks/fuzz.py (HYPOTHESIS_PROFILE=long).  Tests that set
+# max_examples themselves keep their own count.
+_PROFILE_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=75, deadline=None, suppress_health_check=_PROFILE_CHECKS)
+settings.register_profile("long", max_examples=20_000, deadline=None, suppress_health_check=_PROFILE_CHECKS)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "articles.jsonl"

@@ -94,6 +94,24 @@ def test_output_file_csv_and_jobs(tmp_path):
     assert single == parallel
     csv_out = run(*args, "--format", "csv", check_code=0).stdout.splitlines()
     assert csv_out[0].startswith("id,labels,cybercrime") and len(csv_out) == 41
+    for fmt in ("csv", "json"):  # formatted in the workers: byte-identical to one process
+        one = run(*args, "--format", fmt, check_code=0).stdout
+        assert run(*args, "--format", fmt, "--jobs", "2", check_code=0).stdout == one
+    assert len(json.loads(one)) == 40
+
+
+def test_parallel_strict_and_bad_model(tmp_path):
+    src = tmp_path / "in.jsonl"
+    good = [json.dumps({"id": str(i), "text": "ضبط شحنة كبتاغون"}, ensure_ascii=False) for i in range(9)]
+    src.write_text("\n".join(good[:5] + ["{oops"] + good[5:]) + "\n", encoding="utf-8")
+    strict = run("classify", str(src), "--strict", "--jobs", "2", "--chunk-size", "2", check_code=1)
+    assert [json.loads(line)["id"] for line in strict.stdout.splitlines()] == ["0", "1", "2", "3", "4"]
+    lenient = run("classify", str(src), "--jobs", "2", "--chunk-size", "2", check_code=1)
+    assert len(lenient.stdout.splitlines()) == 10
+    bad = tmp_path / "bad.atm"
+    bad.write_bytes(b"not a model")
+    proc = run("classify", str(src), "--model", str(bad), "--jobs", "2", check_code=2)
+    assert "Traceback" not in proc.stderr and "bad.atm" in proc.stderr
 
 
 def test_max_chars_is_stated(tmp_path):

@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import check_estimators_unfitted, check_get_
 
 from arabictopics import InputError, ThemeClassifier, TopicModel
 from arabictopics.model import iterative_folds
+from arabictopics.taxonomy import theme_keywords
 
 
 def test_iterative_folds_cover_rare_labels():
@@ -124,7 +125,11 @@ def test_explain(small_model, records):
     explanation = small_model.explain(article, theme="drugs")
     [theme] = explanation.themes
     assert theme.theme == "drugs" and theme.terms and theme.sentences
-    assert all(word in article for word, _ in theme.terms)  # surface forms, as written
+    words = [word for word, _ in theme.terms if not word.startswith("key phrases: ")]
+    assert words and all(word in article for word in words)  # surface forms, as written
+    pooled = [word for word, _ in theme.terms if word.startswith("key phrases: ")]
+    keywords = set(theme_keywords()["drugs"])
+    assert all(set(word.removeprefix("key phrases: ").split("، ")) <= keywords for word in pooled)
     assert "drugs" in explanation.format()
     with pytest.raises(ValueError, match="unknown theme"):
         small_model.explain(article, theme="nope")

@@ -36,6 +36,7 @@ def test_module_all_consistency():
         "evaluation",
         "training",
         "explain",
+        "active",
         "cli",
         "exceptions",
     ):

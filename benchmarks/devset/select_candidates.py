@@ -12,6 +12,12 @@ not only what a keyword finder finds:
   «اختراق», «مخدر», «مسيرة», «فيروس» ...) plus a random draw of
   ``RANDOM_OFF``.
 
+Round 2 (added after labeling round 1, which left drones, technology and
+training under 15 articles each): for those themes, a wider regex with a
+single hit is enough, over the news sections (and the technology sections
+for the technology theme), up to ``ROUND2_PER_THEME`` new articles each,
+shuffled by its own seed so round 1 stays exactly as it was.
+
 Writes ``candidates.jsonl``: {"corpus", "id", "section", "route"}.  The text
 stays in ../shared and is joined at run time.  Usage:
 
@@ -57,6 +63,16 @@ THEME_KEYWORDS = {
     "public_health": r"وباء|فيروس|لقاح|تطعيم|الكوليرا|الإنفلونزا|منظمة الصحة",
     "technology": r"الذكاء الاصطناعي|الرقمي|التحول الرقمي|الحكومة الإلكترونية|روبوت|تقنيات حديثة",
     "training": r"تدريب|تمرين|مناورات|دورة تكوينية|تكوين|محاكاة",
+}
+ROUND2_SEED = SEED + 1
+ROUND2_PER_THEME = 25
+ROUND2_KEYWORDS = {
+    "drones": r"مسير[ةه]|مسيّر|درون|طائر[ةت]ا?ت? (?:بدون|من دون|بلا) طيار|الطائرات المسيرة",
+    "technology": (
+        r"الذكاء الاصطناعي|روبوت|التحول الرقمي|الحكومة الإلكترونية|المدن? الذكية|التعرف على الوجه|"
+        r"البيانات الضخمة|بلوك ?تشين|إنترنت الأشياء|القياسات الحيوية|البصمة"
+    ),
+    "training": r"مناورات|تمرين|تمارين|تدريبات مشتركة|دورة تدريبية|دورة تكوينية|تدريب (?:عسكري|أمني)|محاكاة",
 }
 TRAP_WORDS = r"الهجوم|هجوم|قمة|تدريب|التدريبات|اختراق|مخدر|تخدير|مسيرة|فيروس|الحدود|انهيار|قذيفة|حريق|طائرة"
 
@@ -121,6 +137,17 @@ def main(argv: list[str] | None = None) -> int:
         if n >= RANDOM_OFF:
             break
         n += take(item, "random:offtopic")
+    rng2 = random.Random(ROUND2_SEED)
+    for theme, pattern in ROUND2_KEYWORDS.items():
+        rx = re.compile(pattern)
+        sections = news + ([item for item in off if item[2] == "technology"] if theme == "technology" else [])
+        hits = [item for item in sections if rx.search(item[3])]
+        rng2.shuffle(hits)
+        n = 0
+        for item in hits:
+            if n >= ROUND2_PER_THEME:
+                break
+            n += take(item, f"round2:{theme}")
     with open(args.out, "w", encoding="utf-8") as fh:
         for rec in chosen.values():
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")

@@ -1,0 +1,329 @@
+"""Fuzzing: the text functions, the loaders, classify and model files on arbitrary input.
+
+Example counts come from the Hypothesis profile (tests/conftest.py): "ci" by
+default, "long" (20,000 examples per property) with
+``HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py`` or
+``python benchmarks/fuzz.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+import sys
+import types
+import zipfile
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arabictopics import DataError, InputError, ModelError, load_labeled, load_model, save_model
+from arabictopics.charsets import FOLD_MAP
+from arabictopics.io import iter_documents
+from arabictopics.text import (
+    analyze,
+    clean,
+    light_stem,
+    normalize,
+    split_sentences,
+    strip_boilerplate,
+    strip_html,
+    strip_links,
+    tokenize,
+)
+
+fuzz_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# ---- strategies -------------------------------------------------------------
+
+INVISIBLE = list("\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+CONTROLS = st.one_of(
+    st.characters(max_codepoint=0x1F),  # NUL, tab, newlines, ESC, ...
+    st.characters(min_codepoint=0x7F, max_codepoint=0x9F),
+    st.sampled_from([*INVISIBLE, "\u2028", "\u2029", "\x85", "\u0640"]),
+)
+CHARS = st.one_of(
+    st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),  # Arabic
+    st.characters(min_codepoint=0xFB50, max_codepoint=0xFEFF),  # presentation forms
+    st.sampled_from(sorted(FOLD_MAP)),
+    CONTROLS,
+    st.characters(codec="utf-8"),  # any code point but surrogates
+)
+FRAGMENTS = st.sampled_from(
+    [
+        "<p>", "</p>", "<br/>", "<script>", "</script>", "<style>", "</style>", "<!--", "-->", "<a href='x'>",
+        "&amp;", "&nbsp;", "&#1575;", "&#x627;", "&#0;", "&#99999999;", "https://moi.gov.ae/x?y=1", "www.", "@",
+        "#", "info@moi.gov.ae", "اقرأ أيضا:", "إقرأ أيضاً", "المصدر:", "كلمات دلالية:", "شارك", "\n", "\r\n",
+        " ", ".", "؟", "ال", "وال", "ات", "ة", "ﻻ", "٢٠٢٤", "12.5", "\x00",
+    ]
+)  # fmt: skip
+TEXTS = st.lists(st.one_of(st.text(CHARS, max_size=20), FRAGMENTS), max_size=30).map("".join)
+
+
+# ---- text functions ---------------------------------------------------------
+
+
+@fuzz_settings
+@given(TEXTS)
+def test_normalize_idempotent(text):
+    once = normalize(text)
+    assert isinstance(once, str)
+    assert normalize(once) == once
+    assert not set(once) & set(FOLD_MAP)
+
+
+@fuzz_settings
+@given(TEXTS)
+def test_text_functions_never_raise(text):
+    for function in (strip_html, strip_boilerplate, normalize, strip_links, clean):
+        assert isinstance(function(text), str), function.__name__
+    sentences = split_sentences(text)
+    assert all(s and s == s.strip() for s in sentences)
+    for tokens in (tokenize(text), tokenize(normalize(text)), analyze(clean(text)), analyze(text)):
+        assert all(isinstance(t, str) and t and not any(c.isspace() for c in t) for t in tokens)
+    assert all(light_stem(t) for t in tokenize(normalize(text)))
+
+
+# ---- dataset.load_labeled -----------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(CHARS, max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+RECORDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.one_of(st.text(max_size=4), st.integers(0, 5), JSON_VALUES),
+        "text": st.one_of(TEXTS, JSON_VALUES),
+        "labels": st.one_of(
+            st.lists(st.sampled_from(["drugs", "drones", "x", ""]), max_size=3),
+            st.sampled_from(["drugs|drones", "", "a; b", "drugs, drones"]),
+            JSON_VALUES,
+        ),
+        "genre": JSON_VALUES,
+    },
+)
+PATHOLOGICAL_LINES = st.sampled_from(
+    [
+        "[" * 100_000 + "]" * 100_000,  # nesting beyond the recursion limit
+        '{"text": "x", "labels": [], "id": 1' + "0" * 5000 + "}",  # int too long to convert
+        '{"text": "\\ud800", "labels": []}',  # unpaired surrogate escapes
+        '{"text": "a", "labels": ["\\udfff"]}',
+        '{"text": "\\ud83d\\ude00", "labels": []}',  # a valid pair
+        '{"text": "a", "labels": [], "id": NaN}',
+        '{"text": "a", "labels": [], "text": 5}',
+        "\ufeff" + '{"text": "a", "labels": []}',
+        "NaN",
+        "\u2028",
+        "\x00",
+    ]
+)
+LINES = st.one_of(
+    RECORDS.map(lambda r: json.dumps(r, ensure_ascii=False).encode("utf-8")),
+    RECORDS.map(lambda r: json.dumps(r).encode("ascii")),
+    JSON_VALUES.map(lambda v: json.dumps(v).encode("ascii")),
+    st.text(CHARS, max_size=30).map(lambda s: s.encode("utf-8")),
+    PATHOLOGICAL_LINES.map(lambda s: s.encode("utf-8")),
+    st.binary(max_size=20),
+)
+
+
+def _split_lines(raw: bytes) -> list[bytes]:
+    return [line.removesuffix(b"\r") for line in raw.split(b"\n")]
+
+
+@fuzz_settings
+@given(st.lists(LINES, max_size=12), st.sampled_from([b"\n", b"\r\n"]), st.booleans(), st.booleans())
+def test_load_labeled_loads_or_names_file_and_line(tmp_path, lines, newline, bom, known):
+    path = tmp_path / "data.jsonl"
+    raw = (b"\xef\xbb\xbf" if bom else b"") + newline.join(lines)
+    path.write_bytes(raw)
+    n_lines = raw.count(b"\n") + 1
+    try:
+        data = load_labeled(path, known_labels=["drugs", "drones"] if known else None)
+    except DataError as exc:
+        message = str(exc)
+        located = re.compile(rf"^{re.escape(str(path))}:(\d+): ")
+        if message.startswith(f"{path}: no articles"):
+            return
+        first, *rest = message.split("\n")
+        if not rest:  # one whole-file problem, e.g. not UTF-8 at a line
+            match = located.match(first)
+            assert match and 1 <= int(match.group(1)) <= n_lines, message
+            return
+        assert re.fullmatch(r"\d+ problem\(s\) in the labeled data:", first), message
+        for line in rest:
+            if line.startswith("  ... and "):
+                continue
+            match = located.match(line.removeprefix("  "))
+            assert match and 1 <= int(match.group(1)) <= n_lines, line
+        return
+    # loaded: every article is the record at the line it names
+    assert len(data) == len(data.labels) == len(data.ids) == len(data.origins) >= 1
+    physical = _split_lines(raw.removeprefix(b"\xef\xbb\xbf"))
+    for origin, text, labels in zip(data.origins, data.texts, data.labels):
+        lineno = int(origin.rsplit(":", 1)[1])
+        assert json.loads(physical[lineno - 1])["text"] == text
+        assert text.strip() and labels == sorted(set(labels))
+        if known:
+            assert set(labels) <= {"drugs", "drones"}
+
+
+# ---- io.iter_documents ----------------------------------------------------------
+
+BYTE_PIECES = st.one_of(
+    st.binary(max_size=30),
+    st.text(CHARS, max_size=20).map(lambda s: s.encode("utf-8")),
+    st.sampled_from(
+        [
+            b'{"text": "\xd9\x86\xd8\xb5"}', b'{"id": 1, "text": 2}', b'{"id": "\\udcff", "text": "\\ud800"}',
+            b'"', b",", b"\t", b"\r", b"\n", b"\r\n", b"\x00", b"\xff", b"\xef\xbb\xbf", b"text", b"id",
+            b"[" * 3000, b"1" * 5000, b"\xd9",
+        ]
+    ),
+)  # fmt: skip
+INPUTS = st.lists(BYTE_PIECES, max_size=40).map(b"".join)
+HEADERS = st.sampled_from([b"", b"id,text\n", b"text\r\n", b"\xef\xbb\xbfid\ttext\n", b"id,text,text\n"])
+
+
+def _check_documents(docs, raw: bytes) -> None:
+    assert len(docs) <= raw.count(b"\n") + raw.count(b"\r") + 1  # never more records than lines
+    for doc in docs:
+        assert isinstance(doc.id, str) and doc.id  # never an empty id
+        doc.id.encode("utf-8")  # always writable as UTF-8
+        assert (doc.text is None) != (doc.error is None)
+        if doc.text is not None:
+            doc.text.encode("utf-8")  # no unpaired surrogate reaches the model
+        else:
+            assert isinstance(doc.error, str) and doc.error
+
+
+@fuzz_settings
+@given(
+    INPUTS,
+    HEADERS,
+    st.sampled_from([".jsonl", ".csv", ".tsv", ".txt", ".html"]),
+    st.sampled_from(["strict", "replace", "ignore"]),
+)
+def test_iter_documents_never_raises(tmp_path, body, header, suffix, errors):
+    raw = (header if suffix in (".csv", ".tsv") else b"") + body
+    path = tmp_path / f"input{suffix}"
+    path.write_bytes(raw)
+    try:
+        docs = list(itertools.islice(iter_documents([str(path)], errors=errors), 10_000))
+    except InputError as exc:  # the one usage error: a CSV without the text column
+        assert suffix in (".csv", ".tsv") and "--text-column" in str(exc)
+        return
+    _check_documents(docs, raw)
+    if suffix in (".txt", ".html"):
+        assert len(docs) == 1
+    if suffix == ".jsonl":
+        physical = _split_lines(raw)
+        for doc in docs:
+            if doc.text is not None and errors == "strict":
+                lineno = int(doc.source.rsplit(":", 1)[1])
+                assert json.loads(physical[lineno - 1].removeprefix(b"\xef\xbb\xbf"))["text"] == doc.text
+
+
+@fuzz_settings
+@given(INPUTS, st.sampled_from(["text", "jsonl", "csv"]), st.sampled_from(["strict", "replace"]))
+def test_stdin_never_raises(body, input_format, errors):
+    stdin = types.SimpleNamespace(buffer=io.BytesIO(body))
+    with mock.patch.object(sys, "stdin", stdin):
+        try:
+            docs = list(itertools.islice(iter_documents(["-"], input_format=input_format, errors=errors), 10_000))
+        except InputError as exc:
+            assert input_format == "csv" and "--text-column" in str(exc)
+            return
+    _check_documents(docs, body)
+
+
+# ---- classify ---------------------------------------------------------------------
+
+
+@fuzz_settings
+@given(st.lists(TEXTS, min_size=1, max_size=4))
+def test_classify_any_text(default_model, texts):
+    classes = [str(c) for c in default_model.classes_]
+    thresholds = dict(zip(classes, default_model.thresholds_))
+    results = default_model.classify_many(texts)
+    assert len(results) == len(texts)
+    for result in results:
+        assert set(result.labels) <= set(classes)
+        assert list(result.scores) == classes
+        assert all(0.0 <= s <= 1.0 for s in result.scores.values())
+        assert all(result.scores[label] >= round(thresholds[label], 6) - 1e-6 for label in result.labels)
+        ranked = [result.scores[label] for label in result.labels]
+        assert ranked == sorted(ranked, reverse=True)
+        assert not result.truncated
+    assert default_model.classify(texts[0]) == results[0]
+
+
+# ---- model files --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_file(small_model, tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzz_model") / "m.atm"
+    save_model(small_model, path)
+    return path
+
+
+PROBE_TEXTS = ["ضبط شحنة كبتاغون في المنفذ الحدودي", "اعتراض طائرة مسيرة", "مباراة كرة القدم"]
+
+
+@fuzz_settings
+@given(st.data())
+def test_damaged_model_file_is_a_model_error(small_model, model_file, tmp_path, data):
+    raw = bytearray(model_file.read_bytes())
+    size = len(raw)
+    # zip headers and the central directory are at the ends; the payload in between
+    positions = st.one_of(st.integers(0, 700), st.integers(size - 400, size - 1), st.integers(0, size - 1))
+    for _ in range(data.draw(st.integers(1, 3), label="flips")):
+        raw[data.draw(positions, label="position")] ^= 1 << data.draw(st.integers(0, 7), label="bit")
+    if data.draw(st.booleans(), label="truncate"):
+        raw = raw[: data.draw(st.integers(0, size - 1), label="length")]
+    damaged = tmp_path / "damaged.atm"
+    damaged.write_bytes(bytes(raw))
+    try:
+        model = load_model(damaged)
+    except ModelError:
+        return
+    # the flip hit a field that does not matter (a zip timestamp, ...): the model is intact
+    assert np.array_equal(model.predict_proba(PROBE_TEXTS), small_model.predict_proba(PROBE_TEXTS))
+
+
+METADATA_KEYS = ["format", "library", "library_version", "sklearn_version", "labels", "thresholds", "payload_sha256"]
+
+
+@fuzz_settings
+@given(
+    st.dictionaries(
+        st.sampled_from(METADATA_KEYS),
+        st.one_of(JSON_VALUES, st.just(None), st.text("0123456789.", max_size=6000)),
+        max_size=4,
+    ),
+    st.sets(st.sampled_from(METADATA_KEYS), max_size=2),
+)
+def test_any_metadata_is_a_model_error_or_loads(model_file, tmp_path, changes, removed):
+    with zipfile.ZipFile(model_file) as zf:
+        meta = json.loads(zf.read("metadata.json"))
+        payload = zf.read("model.joblib")
+    meta.update(changes)
+    for key in removed:
+        meta.pop(key, None)
+    path = tmp_path / "meta.atm"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("metadata.json", json.dumps(meta))
+        zf.writestr("model.joblib", payload)
+    try:
+        model = load_model(path)
+    except ModelError:
+        return
+    assert list(model.classes_) == meta["labels"]
