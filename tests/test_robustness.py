@@ -608,6 +608,8 @@ def test_sigint_with_jobs_flushes_completed_results(tmp_path):
 
 
 def test_ctrl_c_with_jobs_is_left_to_the_main_process(tmp_path):
+    # Workers that died of a terminal's Ctrl-C while the main process finished its chunk could leave joblib
+    # waiting forever for a half-sent result: `classify --jobs 2` hung in 2 runs of 8 on one core.
     run = _EndlessRun(tmp_path, "--jobs", "2")
     try:
         run.wait_until(lambda: run.stdout.stat().st_size > 0 and len(run.workers()) == 2)
