@@ -119,26 +119,39 @@ class ArabicPreprocessor(TransformerMixin, BaseEstimator):
         return tags
 
 
-class _WordIds(dict):
-    """Cleaned word -> the vocabulary indices of its feature tokens.
+class _WordCache(dict):
+    """Cleaned word -> ``compute(word)``, filled on first sight of a word
+    (``__missing__``), so a known word costs one C-level dict hit; cleared
+    when it grows past ``max_size``.  ``sources`` are the fitted tables it
+    was computed from: a refit replaces them, and the cache with them."""
 
-    Filled on first sight of a word (``__missing__``), so a lookup of a
-    known word stays a C-level dict hit; cleared when it grows past
-    ``max_size``.
-    """
-
-    def __init__(self, vocabulary: dict[str, int], max_size: int = 500_000):
+    def __init__(self, compute: Any, sources: tuple[Any, ...], max_size: int = 500_000):
         super().__init__()
-        self.vocabulary = vocabulary
+        self.compute = compute
+        self.sources = sources
         self.max_size = max_size
 
     def __missing__(self, word: str) -> tuple[int, ...]:
-        vocabulary = self.vocabulary
-        ids = tuple(vocabulary[f] for f in _analyze_word(word) if f in vocabulary)
+        value = self.compute(word)
         if len(self) >= self.max_size:
             self.clear()
-        self[word] = ids
-        return ids
+        self[word] = value
+        return value
+
+
+class _CachesWords:
+    """Mixin: one per-instance :class:`_WordCache`, never pickled."""
+
+    def _word_cache(self, sources: tuple[Any, ...], compute: Any) -> _WordCache:
+        cache = self.__dict__.get("_words")
+        if cache is None or any(old is not new for old, new in zip(cache.sources, sources)):
+            cache = self._words = _WordCache(compute, sources)
+        return cache
+
+    def __getstate__(self):
+        state = super().__getstate__()  # type: ignore[misc]
+        state.pop("_words", None)
+        return state
 
 
 def _normalize_rows(X: sp.csr_matrix, norm: str) -> None:
@@ -154,7 +167,7 @@ def _normalize_rows(X: sp.csr_matrix, norm: str) -> None:
     X.data /= np.repeat(sizes, lengths)
 
 
-class ArabicTfidfVectorizer(TfidfVectorizer):
+class ArabicTfidfVectorizer(_CachesWords, TfidfVectorizer):
     """:class:`~sklearn.feature_extraction.text.TfidfVectorizer` with a fast
     ``transform`` for the default analyzer.
 
@@ -188,17 +201,16 @@ class ArabicTfidfVectorizer(TfidfVectorizer):
         """Transform documents to a TF-IDF matrix (see the parent class)."""
         if not self._fast():
             return super().transform(raw_documents)
-        if isinstance(raw_documents, str):
-            raise ValueError("Iterable over raw text documents expected, string object received.")
         check_is_fitted(self, "idf_")
         indices, ends = _word_pass(self._word_map(), raw_documents, separator=None)
         return self._from_ids(indices, np.concatenate([[0], ends]))
 
-    def _word_map(self) -> _WordIds:
-        word_ids = getattr(self, "_word_ids", None)
-        if word_ids is None or word_ids.vocabulary is not self.vocabulary_:
-            word_ids = self._word_ids = _WordIds(self.vocabulary_)
-        return word_ids
+    def _word_map(self) -> _WordCache:
+        """Cleaned word -> the vocabulary indices of its feature tokens."""
+        vocabulary = self.vocabulary_
+        return self._word_cache(
+            (vocabulary,), lambda word: tuple(vocabulary[t] for t in _analyze_word(word) if t in vocabulary)
+        )
 
     def _from_ids(self, indices: np.ndarray, indptr: np.ndarray):
         """TF-IDF rows from each document's vocabulary indices (CSR layout)."""
@@ -215,13 +227,8 @@ class ArabicTfidfVectorizer(TfidfVectorizer):
             _normalize_rows(counts, self.norm)
         return counts
 
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_word_ids", None)
-        return state
 
-
-class KeyphraseCounter(TransformerMixin, BaseEstimator):
+class KeyphraseCounter(_CachesWords, TransformerMixin, BaseEstimator):
     """One feature per theme: how often the theme's key phrases occur.
 
     Each phrase is analyzed like the text (:func:`arabictopics.text.analyze`:
@@ -310,16 +317,13 @@ class KeyphraseCounter(TransformerMixin, BaseEstimator):
         sparse matrix of shape (n_documents, n_names)
         """
         check_is_fitted(self, "phrases_")
-        if isinstance(X, str):
-            raise ValueError("Iterable over raw text documents expected, string object received.")
         sequence, ends = _word_pass(self._word_map(), X, separator=-1)
         return self._from_sequence(sequence, ends)
 
-    def _word_map(self) -> _PhraseTokens:
-        words = getattr(self, "_word_tokens", None)
-        if words is None or words.vocabulary is not self.token_ids_:
-            words = self._word_tokens = _PhraseTokens(self.token_ids_)
-        return words
+    def _word_map(self) -> _WordCache:
+        """Cleaned word -> its phrase-token ids (-1 for a token in no phrase)."""
+        token_ids = self.token_ids_
+        return self._word_cache((token_ids,), lambda word: tuple(token_ids.get(t, -1) for t in _analyze_word(word)))
 
     def _from_sequence(self, seq: np.ndarray, ends: np.ndarray):
         """Phrase counts from the documents' phrase-token ids in a row, -1
@@ -350,33 +354,11 @@ class KeyphraseCounter(TransformerMixin, BaseEstimator):
         counts.data = self.weight * np.log1p(counts.data)
         return counts
 
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_word_tokens", None)
-        return state
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
-
-
-class _PhraseTokens(dict):
-    """Cleaned word -> its phrase-token ids (-1 for a token in no phrase);
-    filled on first sight of a word, bounded like :class:`_WordIds`."""
-
-    def __init__(self, vocabulary: dict[str, int], max_size: int = 500_000):
-        super().__init__()
-        self.vocabulary = vocabulary
-        self.max_size = max_size
-
-    def __missing__(self, word: str) -> tuple[int, ...]:
-        ids = tuple(self.vocabulary.get(token, -1) for token in _analyze_word(word))
-        if len(self) >= self.max_size:
-            self.clear()
-        self[word] = ids
-        return ids
 
 
 def _word_pass(lookup_map: dict, docs: Iterable[str], separator: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -397,30 +379,7 @@ def _word_pass(lookup_map: dict, docs: Iterable[str], separator: int | None) -> 
     return np.asarray(ids, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
-class _JointIds(dict):
-    """Cleaned word -> its TF-IDF ids (>= 0) followed by its phrase-token
-    codes (``-2 - id``, or -1 for a token in no phrase): both features from
-    one dict lookup per word."""
-
-    def __init__(self, word_ids: _WordIds, phrase_tokens: _PhraseTokens, max_size: int = 500_000):
-        super().__init__()
-        self.word_ids = word_ids
-        self.phrase_tokens = phrase_tokens
-        self.max_size = max_size
-
-    def __missing__(self, word: str) -> tuple[int, ...]:
-        tokens = _analyze_word(word)  # once for both parts
-        terms, phrase_tokens = self.word_ids.vocabulary, self.phrase_tokens.vocabulary
-        ids = tuple(terms[t] for t in tokens if t in terms) + tuple(
-            -2 - phrase_tokens[t] if t in phrase_tokens else -1 for t in tokens
-        )
-        if len(self) >= self.max_size:
-            self.clear()
-        self[word] = ids
-        return ids
-
-
-class ThemeFeatures(TransformerMixin, BaseEstimator):
+class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
     """TF-IDF columns followed by key-phrase columns, in one pass over the words.
 
     Equivalent to a :class:`~sklearn.pipeline.FeatureUnion` of
@@ -468,11 +427,17 @@ class ThemeFeatures(TransformerMixin, BaseEstimator):
         tfidf, keyphrases = self.tfidf_, self.keyphrases_
         if not (isinstance(tfidf, ArabicTfidfVectorizer) and tfidf._fast()):
             return sp.hstack([tfidf.transform(X), keyphrases.transform(X)], format="csr")
-        word_map, phrase_map = tfidf._word_map(), keyphrases._word_map()
-        joint = getattr(self, "_joint", None)
-        if joint is None or joint.word_ids is not word_map or joint.phrase_tokens is not phrase_map:
-            joint = self._joint = _JointIds(word_map, phrase_map)
-        ids, ends = _word_pass(joint, X, separator=-1)
+        terms, phrase_tokens = tfidf.vocabulary_, keyphrases.token_ids_
+
+        def joint_ids(word: str) -> tuple[int, ...]:
+            # TF-IDF ids (>= 0), then phrase-token codes (-2 - id, or -1 for a token in no phrase):
+            # both parts from one analysis and one dict lookup per word.
+            tokens = _analyze_word(word)
+            return tuple(terms[t] for t in tokens if t in terms) + tuple(
+                -2 - phrase_tokens[t] if t in phrase_tokens else -1 for t in tokens
+            )
+
+        ids, ends = _word_pass(self._word_cache((terms, phrase_tokens), joint_ids), X, separator=-1)
         is_term = ids >= 0
         term_ends = np.cumsum(is_term)[ends - 1] if len(ids) else ends
         phrase_ends = np.cumsum(~is_term)[ends - 1] if len(ids) else ends
@@ -485,11 +450,6 @@ class ThemeFeatures(TransformerMixin, BaseEstimator):
             ],
             format="csr",
         )
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_joint", None)
-        return state
 
 
 def make_vectorizer(*, keyphrases: bool = True, **params: Any) -> Any:

@@ -46,9 +46,9 @@ def test_cache_follows_refit_and_is_not_pickled(docs):
     train, test = docs
     vec = make_vectorizer(keyphrases=False).fit(train)
     first = vec.transform(test[:30])
-    assert vec._word_ids  # filled by transform
+    assert vec._words  # filled by transform
     clone = pickle.loads(pickle.dumps(vec))
-    assert not hasattr(clone, "_word_ids")
+    assert not hasattr(clone, "_words")
     assert abs(clone.transform(test[:30]) - first).max() == 0
     vec.fit(test)  # new vocabulary: the old word ids must not be reused
     assert abs(vec.transform(train[:30]) - TfidfVectorizer.transform(vec, train[:30])).max() < 1e-12
@@ -115,4 +115,4 @@ def test_theme_features_equal_the_union_of_parts(docs):
     names = features.get_feature_names_out()
     assert len(names) == joint.shape[1] and names[-1] == "keyphrases:training"
     again = pickle.loads(pickle.dumps(features))
-    assert not hasattr(again, "_joint") and abs(again.transform(test) - joint[:-1]).max() == 0
+    assert not hasattr(again, "_words") and abs(again.transform(test) - joint[:-1]).max() == 0
