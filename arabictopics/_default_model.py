@@ -3,4 +3,4 @@
 load_model() refuses a default model file whose payload does not match.
 """
 
-DEFAULT_MODEL_SHA256 = "18d47e65977b297b76b844739581775cfa3787b1edad94b62e3c612d486cbf5d"
+DEFAULT_MODEL_SHA256 = "a431c441c9c5f07f1d4329f74cac6248d3397110616bd0ce99d58464a367f2b6"

@@ -97,7 +97,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         labels = verify_model(args.model)["labels"]
         model_ref = args.model
     fmt = args.format or ("table" if (args.output is None and sys.stdout.isatty()) else "jsonl")
-    docs = _documents(args, sources)
+    docs = _documents(args, sources, defer=True)  # parsed where they are scored (by the workers with --jobs)
     target = AtomicOutput(args.output) if args.output else None
     stream = target.stream if target else sys.stdout
     bar = _progress(args.quiet, "classify")
@@ -388,7 +388,7 @@ def _add_data_columns(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id-column", default="id", help="key / column of the id (default: id)")
 
 
-def _documents(args: argparse.Namespace, sources: list[str]) -> Any:
+def _documents(args: argparse.Namespace, sources: list[str], defer: bool = False) -> Any:
     """The documents of ``sources``, read as the options of :func:`_add_input_options` say."""
     from .io import iter_documents
 
@@ -399,6 +399,7 @@ def _documents(args: argparse.Namespace, sources: list[str]) -> Any:
         id_column=args.id_column,
         encoding=args.encoding,
         errors=args.errors,
+        defer=defer,
     )
 
 

@@ -44,29 +44,50 @@ def _model_handle(model: Any, client: Any) -> Any:
     return client.scatter(model, broadcast=True, hash=False)
 
 
-def _score_partition(texts: list[str], model: Any) -> list[dict[str, Any]]:
-    return [result.to_dict() for result in model.classify_many(list(texts))]
+def _score_partition(items: Any, model: Any, text_key: str, id_key: str) -> list[dict[str, Any]]:
+    items = list(items)
+    texts = [item if isinstance(item, str) else item[text_key] for item in items]
+    out = []
+    for item, result in zip(items, model.classify_many(texts)):
+        record = result.to_dict()
+        if isinstance(item, dict) and id_key in item:
+            record = {"id": item[id_key], **record}
+        out.append(record)
+    return out
 
 
-def classify_bag(bag: Any, *, model: Any = None, client: Any = None) -> Any:
-    """Score a ``dask.bag`` of article texts.
+def classify_bag(bag: Any, *, model: Any = None, client: Any = None, text_key: str = "text", id_key: str = "id") -> Any:
+    """Score a ``dask.bag`` of article texts, or of records holding them.
 
     Parameters
     ----------
-    bag : dask.bag.Bag of str
+    bag : dask.bag.Bag of str or of dict
+        Texts, or records (e.g. JSONL lines read with
+        ``db.read_text(...).map(json.loads)``) with the text under
+        ``text_key`` and an optional id under ``id_key``.
     model : TopicModel, path or None
         ``None``: the shipped model.
     client : dask.distributed.Client, optional
         Defaults to the current client.
+    text_key, id_key : str, default="text", "id"
+        Keys of the records' text and id.
 
     Returns
     -------
     dask.bag.Bag of dict
-        ``{"labels": [...], "scores": {...}}`` per text, same order.
+        ``{"labels": [...], "scores": {...}}`` per element, same order,
+        with ``"id"`` first for records that carry one.
+
+    Examples
+    --------
+    >>> import json                                                       # doctest: +SKIP
+    >>> records = db.read_text("feeds/*.jsonl", blocksize="16MiB").map(json.loads)  # doctest: +SKIP
+    >>> scored = classify_bag(records, client=client)                     # doctest: +SKIP
+    >>> scored.map(json.dumps, ensure_ascii=False).to_textfiles("scored/*.jsonl")  # doctest: +SKIP
     """
     _require_dask()
     handle = _model_handle(model, client)
-    return bag.map_partitions(_score_partition, handle)
+    return bag.map_partitions(_score_partition, handle, text_key, id_key)
 
 
 def _score_frame(frame: Any, column: str, model: Any, labels: list[str]) -> Any:

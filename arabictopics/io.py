@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from .exceptions import InputError
 
@@ -30,6 +30,7 @@ __all__ = [
     "AtomicOutput",
     "Document",
     "iter_documents",
+    "resolve_documents",
     "write_records",
 ]
 
@@ -177,38 +178,102 @@ def _decode(raw: bytes, encoding: str, errors: str, lineno: int) -> str:
     return raw.decode(encoding, errors)
 
 
-def _iter_jsonl(stream, name: str, encoding: str, errors: str, text_key: str, id_key: str) -> Iterator[Document]:
+def _jsonl_document(
+    raw: bytes, lineno: int, name: str, encoding: str, errors: str, text_key: str, id_key: str
+) -> Document | None:
+    """The document of one JSONL line (``None`` for a blank line)."""
+    rid = f"{name}:{lineno}"
+    try:
+        line = _decode(raw, encoding, errors, lineno)
+    except UnicodeDecodeError as exc:
+        return Document(rid, error=f"line {lineno}: not valid {encoding} (byte {exc.start})")
+    if not line.strip():
+        return None
+    try:
+        rec = json.loads(line)
+    except ValueError as exc:
+        return Document(rid, error=f"line {lineno}: not valid JSON ({getattr(exc, 'msg', exc)})")
+    except RecursionError:
+        return Document(rid, error=f"line {lineno}: not valid JSON (nested too deeply)")
+    if not isinstance(rec, dict):
+        return Document(rid, error=f"line {lineno}: expected a JSON object with {text_key!r}")
+    rec_id = rec.get(id_key)
+    rid = str(rec_id) if rec_id not in (None, "") else rid
+    text = rec.get(text_key)
+    if not isinstance(text, str):
+        what = "missing" if text is None else f"a {type(text).__name__}, not a string"
+        return Document(rid, error=f"line {lineno}: {text_key!r} is {what}")
+    return _text_document(rid, text, f"{name}:{lineno}", errors, f"line {lineno}: ")
+
+
+class _JsonlLine(NamedTuple):
+    """A JSONL line read but not yet parsed (see ``defer`` in :func:`iter_documents`)."""
+
+    raw: bytes
+    lineno: int
+    name: str
+    encoding: str
+    errors: str
+    text_key: str
+    id_key: str
+
+    def document(self) -> Document | None:
+        return _jsonl_document(*self)
+
+
+class _TextFile(NamedTuple):
+    """A text file not yet read (see ``defer`` in :func:`iter_documents`)."""
+
+    path: Path
+    encoding: str
+    errors: str
+
+    def document(self) -> Document:
+        return _read_text_file(*self)
+
+
+def _text_file(path: Path, encoding: str, errors: str, defer: bool) -> Document | _TextFile:
+    return _TextFile(path, encoding, errors) if defer else _read_text_file(path, encoding, errors)
+
+
+_Deferred = _JsonlLine | _TextFile
+
+
+def resolve_documents(items: Iterable[Document | _Deferred]) -> list[Document]:
+    """Documents from the items of ``iter_documents(..., defer=True)``: deferred
+    records are read and parsed here; blank JSONL lines are dropped.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+    ...     _ = fh.write(json.dumps({"id": "a1", "text": "خبر"}) + "\\n\\n")
+    >>> items = list(iter_documents([fh.name], defer=True))
+    >>> [type(item).__name__ for item in items]
+    ['_JsonlLine', '_JsonlLine']
+    >>> [doc.id for doc in resolve_documents(items)]
+    ['a1']
+    """
+    out = []
+    for item in items:
+        doc = item if isinstance(item, Document) else item.document()
+        if doc is not None:
+            out.append(doc)
+    return out
+
+
+def _iter_jsonl(
+    stream, name: str, encoding: str, errors: str, text_key: str, id_key: str, defer: bool = False
+) -> Iterator[Document | _JsonlLine]:
     for lineno, raw in _lines(stream):
-        rid = f"{name}:{lineno}"
         if raw is None:
-            yield Document(rid, error=f"line {lineno}: longer than {MAX_LINE_BYTES} bytes; skipped")
-            continue
-        try:
-            line = _decode(raw, encoding, errors, lineno)
-        except UnicodeDecodeError as exc:
-            yield Document(rid, error=f"line {lineno}: not valid {encoding} (byte {exc.start})")
-            continue
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError as exc:
-            yield Document(rid, error=f"line {lineno}: not valid JSON ({getattr(exc, 'msg', exc)})")
-            continue
-        except RecursionError:
-            yield Document(rid, error=f"line {lineno}: not valid JSON (nested too deeply)")
-            continue
-        if not isinstance(rec, dict):
-            yield Document(rid, error=f"line {lineno}: expected a JSON object with {text_key!r}")
-            continue
-        rec_id = rec.get(id_key)
-        rid = str(rec_id) if rec_id not in (None, "") else rid
-        text = rec.get(text_key)
-        if not isinstance(text, str):
-            what = "missing" if text is None else f"a {type(text).__name__}, not a string"
-            yield Document(rid, error=f"line {lineno}: {text_key!r} is {what}")
-            continue
-        yield _text_document(rid, text, f"{name}:{lineno}", errors, f"line {lineno}: ")
+            yield Document(f"{name}:{lineno}", error=f"line {lineno}: longer than {MAX_LINE_BYTES} bytes; skipped")
+        elif defer:
+            yield _JsonlLine(raw, lineno, name, encoding, errors, text_key, id_key)
+        else:
+            doc = _jsonl_document(raw, lineno, name, encoding, errors, text_key, id_key)
+            if doc is not None:
+                yield doc
 
 
 def _iter_csv(
@@ -348,7 +413,8 @@ def iter_documents(
     id_column: str | None = "id",
     encoding: str = "utf-8",
     errors: str = "strict",
-) -> Iterator[Document]:
+    defer: bool = False,
+) -> Iterator[Document | _Deferred]:
     """Yield the documents of ``sources`` lazily, in order.
 
     Parameters
@@ -368,6 +434,13 @@ def iter_documents(
         What to do with undecodable bytes (and with unpaired surrogates from
         ``\\udXXX`` JSON escapes): ``strict`` reports the record as an error,
         the others read it anyway.
+    defer : bool, default=False
+        Yield JSONL lines unparsed and plain-text files unread, as records
+        that :func:`resolve_documents` turns into documents (and that
+        :mod:`arabictopics.scoring` resolves where it scores them): with
+        worker processes, the workers then do the parsing and the reading,
+        and the process that reads the input only splits it into lines.
+        Errors found on resolving are the same error documents.
 
     Yields
     ------
@@ -392,13 +465,13 @@ def iter_documents(
         fmt = _source_format(source, input_format)
         if source != "-" and os.path.isdir(source):
             for item in _walk(Path(source), set()):
-                yield item if isinstance(item, Document) else _read_text_file(item, encoding, errors)
+                yield item if isinstance(item, Document) else _text_file(item, encoding, errors, defer)
             continue
         if fmt == "text":
             if source == "-":
                 yield _read_stdin_text(encoding, errors)
             else:
-                yield _read_text_file(Path(source), encoding, errors)
+                yield _text_file(Path(source), encoding, errors, defer)
             continue
         try:
             stream, name = _open_binary(source)
@@ -410,7 +483,7 @@ def iter_documents(
             continue
         try:
             if fmt == "jsonl":
-                yield from _iter_jsonl(stream, name, encoding, errors, text_column, id_column or "id")
+                yield from _iter_jsonl(stream, name, encoding, errors, text_column, id_column or "id", defer)
             else:
                 delimiter = "\t" if fmt == "tsv" else ","
                 yield from _iter_csv(stream, name, encoding, errors, delimiter, text_column, id_column)

@@ -172,6 +172,19 @@ def _open(path: Path) -> zipfile.ZipFile:
         ) from None
 
 
+def _installed_sklearn_version() -> str:
+    """The installed scikit-learn's version, read without importing it (an
+    import costs about a second, which ``verify_model`` must not)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:  # not installed as a distribution (e.g. a source tree)
+        import sklearn
+
+        return sklearn.__version__
+
+
 def _check_metadata(meta: Any, path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict) or meta.get("library") != "arabictopics":
         raise ModelError(f"{path} has no arabictopics metadata; it was not written by arabictopics.save_model.")
@@ -189,9 +202,7 @@ def _check_metadata(meta: Any, path: Path) -> dict[str, Any]:
             f"{path} uses model format {fmt}, older than this version supports ({MIN_FORMAT_VERSION}); "
             "retrain it with `arabictopics train`."
         )
-    import sklearn
-
-    saved, installed = str(meta["sklearn_version"]), sklearn.__version__
+    saved, installed = str(meta["sklearn_version"]), _installed_sklearn_version()
     if _major_minor(saved) != _major_minor(installed):
         raise ModelError(
             f"{path} was saved with scikit-learn {saved} but {installed} is installed; pickled models are only "

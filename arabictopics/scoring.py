@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from .io import Document, write_records
+from .io import Document, resolve_documents, write_records
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "FormattedChunk", "score_chunk", "score_documents", "score_formatted"]
 
@@ -39,7 +39,7 @@ def _model_for(model_path: str | None) -> Any:
     return model
 
 
-def score_chunk(model: Any, docs: list[Document], max_chars: int | None = None) -> list[dict[str, Any]]:
+def score_chunk(model: Any, docs: Sequence[Any], max_chars: int | None = None) -> list[dict[str, Any]]:
     """Score one chunk: one ``classify_many`` call for its readable documents.
 
     Parameters
@@ -48,6 +48,8 @@ def score_chunk(model: Any, docs: list[Document], max_chars: int | None = None) 
         A model, or the path of one to load (``None``: the shipped model),
         loaded once per process.
     docs : list of Document
+        Or the deferred records of ``iter_documents(..., defer=True)``,
+        parsed here (see :func:`arabictopics.io.resolve_documents`).
     max_chars : int or None
         Read at most this many characters per document (default: the
         model's own limit); longer documents are marked ``truncated``.
@@ -60,6 +62,7 @@ def score_chunk(model: Any, docs: list[Document], max_chars: int | None = None) 
     """
     if model is None or isinstance(model, (str, os.PathLike)):
         model = _model_for(None if model is None else str(model))
+    docs = resolve_documents(docs)
     readable = [doc for doc in docs if doc.error is None]
     texts = [doc.text for doc in readable]
     if max_chars is not None:
@@ -131,7 +134,8 @@ def score_documents(
     Parameters
     ----------
     docs : iterable of Document
-        Consumed lazily.
+        Consumed lazily; may hold the deferred records of
+        ``iter_documents(..., defer=True)``, parsed by whoever scores them.
     model : TopicModel, path or None, default=None
         With ``n_jobs != 1`` pass a path (or ``None`` for the shipped model)
         so that workers load the model themselves, once each.

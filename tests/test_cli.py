@@ -100,6 +100,24 @@ def test_output_file_csv_and_jobs(tmp_path):
     assert len(json.loads(one)) == 40
 
 
+def test_workers_parse_what_the_main_process_reads(tmp_path):
+    # With --jobs the JSONL lines are parsed and the text files read in the workers:
+    # blank lines, bad records and file errors come out as with one process.
+    feed = tmp_path / "feed.jsonl"
+    lines = [json.dumps({"id": f"j{i}", "text": f"ضبط شحنة كبتاغون رقم {i}"}, ensure_ascii=False) for i in range(6)]
+    feed.write_text("\n".join(lines[:2] + ["", "{oops", "  "] + lines[2:]) + "\n", encoding="utf-8")
+    folder = tmp_path / "folder"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("هجوم إرهابي على حاجز أمني", encoding="utf-8")
+    (folder / "sub" / "b.txt").write_bytes(b"\xff\xfe bad bytes")
+    args = ["classify", str(feed), str(folder), "--chunk-size", "3", "-q"]
+    one = run(*args, check_code=1).stdout
+    assert run(*args, "--jobs", "2", check_code=1).stdout == one
+    ids = [json.loads(line)["id"] for line in one.splitlines()]
+    files = [str(folder / "a.txt"), str(folder / "sub" / "b.txt")]
+    assert ids == ["j0", "j1", f"{feed}:4", "j2", "j3", "j4", "j5", *files]
+
+
 def test_parallel_strict_and_bad_model(tmp_path):
     src = tmp_path / "in.jsonl"
     good = [json.dumps({"id": str(i), "text": "ضبط شحنة كبتاغون"}, ensure_ascii=False) for i in range(9)]

@@ -21,6 +21,11 @@ def test_bag_and_dataframe_match_classify_many(default_model, records):
         with Client(cluster) as client:
             got = classify_bag(db.from_sequence(texts, npartitions=6), client=client).compute()
             assert got == expected
+            # JSONL-like records: ids carried through; a record without an id gets none.
+            rows = [{"key": f"r{i}", "body": t} for i, t in enumerate(texts[:30])] + [{"body": texts[30]}]
+            bag = db.from_sequence(rows, npartitions=3)
+            got = classify_bag(bag, client=client, text_key="body", id_key="key").compute()
+            assert got == [{"id": f"r{i}", **e} for i, e in enumerate(expected[:30])] + [expected[30]]
             frame = dd.from_pandas(pd.DataFrame({"text": texts}), npartitions=4)
             out = classify_dataframe(frame, "text", client=client).compute()
     assert out["labels"].tolist() == ["|".join(e["labels"]) for e in expected]

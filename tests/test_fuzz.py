@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import pickle
 import re
 import sys
 import types
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 
 from arabictopics import DataError, InputError, ModelError, load_labeled, load_model, save_model
 from arabictopics.charsets import FOLD_MAP
-from arabictopics.io import iter_documents
+from arabictopics.io import iter_documents, resolve_documents
 from arabictopics.text import (
     analyze,
     clean,
@@ -221,6 +222,9 @@ def test_iter_documents_never_raises(tmp_path, body, header, suffix, errors):
         assert suffix in (".csv", ".tsv") and "--text-column" in str(exc)
         return
     _check_documents(docs, raw)
+    # Deferred reading, as the CLI's workers get it (pickled), gives the same documents.
+    deferred = list(itertools.islice(iter_documents([str(path)], errors=errors, defer=True), 20_000))
+    assert resolve_documents(pickle.loads(pickle.dumps(deferred))) == docs
     if suffix in (".txt", ".html"):
         assert len(docs) == 1
     if suffix == ".jsonl":
