@@ -1,6 +1,6 @@
 """Speed, memory and cold start, measured side by side in one run.
 
-    python benchmarks/throughput.py [--docs 6000] [--cli-docs 40000] [--rss-small-mb 20] [--rss-large-mb 200]
+    python benchmarks/throughput.py [--docs 6000] [--cli-docs 80000] [--rss-small-mb 20] [--rss-large-mb 200]
                                     [--skip-dask] [--repeat 3]
 
 Documents: the real articles of ../shared/corpora (ANT v2.1, ~2-3 KB each)
@@ -9,14 +9,19 @@ Prints articles/s and MB/s for
   (a) reference: sklearn TfidfVectorizer() fitted on the fixtures, transform only, raw text;
   (b) our preprocessing alone (arabictopics.clean);
   (c) our full classify_many, one process, chunks of 256;
+  (a), (b) and (c) each in a fresh process (cold caches, as at the start of a real run);
   (d) the CLI with --jobs 2 (and --jobs 1, same input, for the parallel speed-up), on a
-      large input (--cli-docs articles, ~110 MB by default) so that start-up counts little;
+      large input (--cli-docs articles, ~230 MB by default), whole runs, and in steady state:
+      the time of a run on a quarter of the input subtracted, so that start-up (python,
+      imports, loading the model in every worker) and shut-down cancel out;
   (e) the Dask adapter on a 2-worker LocalCluster, on the same input file as (d): the
       workers read it (dask.bag.read_text), score and write JSONL, as the CLI does; also
       shown, a bag of the --docs texts sent from this process with results computed back;
 the ratios (b)/(a), (c)/(a), (d)/(c), (d)/(CLI --jobs 1), (e)/(d); peak RSS of the CLI
 on a small and a large JSONL file; and the cold start of loading the model
-against importing scikit-learn.
+against importing scikit-learn.  Every timing runs in --repeat interleaved
+rounds, and every ratio is the median of the rounds' ratios: this machine's
+speed drifts by 10-30% from one minute to the next.
 
 It also measures what two processes at once can get from this machine: a
 CPU-bound loop and a memory-bound one (random lookups in a 2-million-entry
@@ -113,6 +118,22 @@ def machine_check() -> dict[str, float]:
     return out
 
 
+def measure(kind: str, n_docs: int) -> float:
+    """Seconds for (a), (b) or (c) on the first ``n_docs`` documents, in this
+    (fresh) process: cold caches, as on the first chunks of a real run."""
+    texts, _ = load_texts(n_docs)
+    if kind == "a":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        fixtures = [json.loads(line)["text"] for line in (ROOT / "fixtures" / "articles.jsonl").open(encoding="utf-8")]
+        reference = TfidfVectorizer().fit(fixtures)
+        return timed(lambda: reference.transform(texts))
+    if kind == "b":
+        return timed(lambda: [clean(t) for t in texts])
+    model = arabictopics.load_model()
+    return timed(lambda: [model.classify_many(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+
+
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "arabictopics", "classify", *args, "-q"]
 
@@ -120,34 +141,45 @@ def cli(*args: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=6000)
-    parser.add_argument("--cli-docs", type=int, default=40000)
+    parser.add_argument("--cli-docs", type=int, default=80000)
     parser.add_argument("--rss-small-mb", type=int, default=20)
     parser.add_argument("--rss-large-mb", type=int, default=200)
     parser.add_argument("--skip-dask", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of the CLI and Dask runs (medians shown)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of every measurement (medians shown)")
+    parser.add_argument("--measure", choices=("a", "b", "c"), help=argparse.SUPPRESS)  # one timing, in a child
     args = parser.parse_args(argv)
+    if args.measure:
+        print(measure(args.measure, args.docs))
+        return 0
     texts, source = load_texts(args.docs)
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-    fixtures = [json.loads(line)["text"] for line in (ROOT / "fixtures" / "articles.jsonl").read_text().splitlines()]
     print(f"{len(texts)} documents from {source}, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
 
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    reference = TfidfVectorizer().fit(fixtures)
-    model = arabictopics.load_model()
-    results: dict[str, float] = {}
-    results["a"] = timed(lambda: reference.transform(texts))
-    results["b"] = timed(lambda: [clean(t) for t in texts])
-    results["c"] = timed(lambda: [model.classify_many(texts[i : i + 256]) for i in range(0, len(texts), 256)])
-
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # (a), (b), (c): each in a fresh process, in interleaved rounds.
+    inproc: dict[str, list[float]] = {"a": [], "b": [], "c": []}
+    for _ in range(args.repeat):
+        for kind in inproc:
+            command = [sys.executable, __file__, "--measure", kind, "--docs", str(args.docs)]
+            out_text = subprocess.run(command, check=True, env=env, capture_output=True, text=True).stdout
+            inproc[kind].append(float(out_text.split()[-1]))
+    results: dict[str, float] = {kind: statistics.median(times) for kind, times in inproc.items()}
+
+    def round_ratio(top: str, bottom: str) -> float:
+        """Median over rounds of the speed ratio top/bottom (times bottom/top)."""
+        return statistics.median(b / t for t, b in zip(inproc[top], inproc[bottom]))
+
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.jsonl"
         cli_texts, _ = load_texts(args.cli_docs)
         write_jsonl(src, cli_texts)
         cli_mb = src.stat().st_size / 1e6
+        # A quarter of it: the difference between the two runs is the
+        # steady-state rate, start-up and shut-down excluded.
+        quarter = Path(tmp) / "quarter.jsonl"
+        write_jsonl(quarter, cli_texts[: args.cli_docs // 4])
         out = Path(tmp) / "out.jsonl"
-        runs: dict[str, list[float]] = {"1": [], "2": [], "dask": []}
+        runs: dict[str, list[float]] = {"1": [], "2": [], "1/4": [], "2/4": [], "dask": []}
 
         def dask_files() -> None:
             records = db.read_text(str(src), blocksize="16MiB").map(json.loads)
@@ -167,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
             # minute to minute, so the runs compared are run side by side.
             for _ in range(args.repeat):
                 for jobs in ("1", "2"):
-                    command = cli(str(src), "--jobs", jobs, "-o", str(out))
-                    runs[jobs].append(timed(lambda command=command: subprocess.run(command, check=True, env=env)))
+                    for key, path in ((jobs, src), (f"{jobs}/4", quarter)):
+                        command = cli(str(path), "--jobs", jobs, "-o", str(out))
+                        runs[key].append(timed(lambda command=command: subprocess.run(command, check=True, env=env)))
                 if not args.skip_dask:
                     # Fresh worker processes each round (no caches left from the
                     # last); the model is sent to them inside the timed run, as
@@ -222,14 +255,22 @@ def main(argv: list[str] | None = None) -> int:
     speed["d"] = args.cli_docs / cli_time["2"]
     if not args.skip_dask:
         speed["e"] = args.cli_docs / dask_time
-    print("    runs (s): " + "; ".join(f"{k}: " + ", ".join(f"{t:.1f}" for t in v) for k, v in runs.items() if v))
-    print(f"(b)/(a) = {speed['b'] / speed['a']:.2f}   (c)/(a) = {speed['c'] / speed['a']:.2f}  [target >= 0.5]")
+    timings = {**inproc, **runs}
+    print("    runs (s): " + "; ".join(f"{k}: " + ", ".join(f"{t:.1f}" for t in v) for k, v in timings.items() if v))
+    print(
+        f"(b)/(a) = {round_ratio('b', 'a'):.2f}   (c)/(a) = {round_ratio('c', 'a'):.2f}  [target >= 0.5]; "
+        "medians of the rounds' ratios"
+    )
     # The speed-ups are taken within each round (runs a few seconds apart) and
     # their median is reported: this machine's speed drifts between rounds.
     pair = statistics.median(j1 / j2 for j1, j2 in zip(runs["1"], runs["2"]))
+    steady = statistics.median(
+        (j1 - q1) / (j2 - q2) for j1, q1, j2, q2 in zip(runs["1"], runs["1/4"], runs["2"], runs["2/4"])
+    )
     print(
-        f"(d)/(c) = {speed['d'] / speed['c']:.2f}   (d)/(CLI -j1) = {pair:.2f}, median of the rounds' ratios "
-        f"[target >= 1.7]"
+        f"(d)/(c) = {speed['d'] / speed['c']:.2f}   (d)/(CLI -j1) = {pair:.2f} whole runs, {steady:.2f} steady state "
+        f"(the last {args.cli_docs - args.cli_docs // 4} articles: start-up excluded); medians of the rounds' "
+        "ratios [target >= 1.7]"
     )
     if "e" in speed:
         print(
