@@ -1,6 +1,6 @@
 """Speed, memory and cold start, measured side by side in one run.
 
-    python benchmarks/throughput.py [--docs 6000] [--cli-docs 80000] [--rss-small-mb 20] [--rss-large-mb 200]
+    python benchmarks/throughput.py [--docs 6000] [--cli-docs 160000] [--rss-small-mb 20] [--rss-large-mb 200]
                                     [--skip-dask] [--repeat 3]
 
 Documents: the real articles of ../shared/corpora (ANT v2.1, ~2-3 KB each)
@@ -11,7 +11,7 @@ Prints articles/s and MB/s for
   (c) our full classify_many, one process, chunks of 256;
   (a), (b) and (c) each in a fresh process (cold caches, as at the start of a real run);
   (d) the CLI with --jobs 2 (and --jobs 1, same input, for the parallel speed-up), on a
-      large input (--cli-docs articles, ~230 MB by default), whole runs, and in steady state:
+      large input (--cli-docs articles, ~460 MB by default), whole runs, and in steady state:
       the time of a run on a quarter of the input subtracted, so that start-up (python,
       imports, loading the model in every worker) and shut-down cancel out;
   (e) the Dask adapter on a 2-worker LocalCluster, on the same input file as (d): the
@@ -141,7 +141,7 @@ def cli(*args: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=6000)
-    parser.add_argument("--cli-docs", type=int, default=80000)
+    parser.add_argument("--cli-docs", type=int, default=160000)
     parser.add_argument("--rss-small-mb", type=int, default=20)
     parser.add_argument("--rss-large-mb", type=int, default=200)
     parser.add_argument("--skip-dask", action="store_true")
