@@ -84,6 +84,12 @@ class _Collector:
         if parsed is None or not all(isinstance(label, str) and label for label in parsed):
             self.problems.append(f"{origin}: labels must be a list of theme names (or 'a|b' in CSV), got {labels!r}")
             return
+        listed = next((label for label in parsed if "," in label or "،" in label), None)
+        if listed is not None:
+            self.problems.append(
+                f"{origin}: label {listed!r} holds a comma; separate labels with '|' or ';', or give a JSON list"
+            )
+            return
         self.data.ids.append(str(rec_id) if rec_id not in (None, "") else origin)
         self.data.texts.append(text)
         self.data.labels.append(sorted(set(parsed)))

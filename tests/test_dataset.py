@@ -57,6 +57,16 @@ def test_label_column_not_a_list(tmp_path):
         load_labeled(path)
 
 
+def test_comma_separated_labels_are_refused(tmp_path):
+    # Any label set is allowed, so "drugs, drones" would otherwise become one new label.
+    path = _jsonl(
+        tmp_path / "x.jsonl", [{"text": "نص", "labels": "drugs, drones"}, {"text": "نص آخر", "labels": "a|b"}]
+    )
+    with pytest.raises(DataError, match=r"x.jsonl:1: label 'drugs, drones' holds a comma") as err:
+        load_labeled(path)
+    assert "x.jsonl:2" not in str(err.value)
+
+
 def test_csv_missing_column(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("body,tags\nنص,drugs\n", encoding="utf-8")
