@@ -236,12 +236,16 @@ def read_model_metadata(path: str | os.PathLike[str] | None = None) -> dict[str,
     """
     path = Path(path) if path is not None else default_model_path()
     with _open(path) as zf:
-        try:
-            return json.loads(zf.read(_META).decode("utf-8"))
-        except KeyError:
-            raise ModelError(f"{path} has no {_META}; it was not written by arabictopics.save_model.") from None
-        except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError, invalid JSON, ...
-            raise ModelError(f"{path} metadata is unreadable ({exc}); the file is damaged: retrain it.") from None
+        return _read_metadata(zf, path)
+
+
+def _read_metadata(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(zf.read(_META).decode("utf-8"))
+    except KeyError:
+        raise ModelError(f"{path} has no {_META}; it was not written by arabictopics.save_model.") from None
+    except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError, invalid JSON, ...
+        raise ModelError(f"{path} metadata is unreadable ({exc}); the file is damaged: retrain it.") from None
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> Any:
@@ -310,8 +314,8 @@ def verify_model(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
 
 def _verified_payload(path: Path, pinned: str | None = None) -> tuple[dict[str, Any], bytes]:
-    meta = _check_metadata(read_model_metadata(path), path)
-    with _open(path) as zf:
+    with _open(path) as zf:  # opened once: metadata checked before the payload is read
+        meta = _check_metadata(_read_metadata(zf, path), path)
         try:
             payload = zf.read(_PAYLOAD)
         except KeyError:

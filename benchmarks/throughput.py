@@ -251,7 +251,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"    Dask, {len(texts)} texts from this process, results back (compute)  {rate('e_mem')}")
     speed = {k: len(texts) / v for k, v in results.items()}
-    speed["d1"] = args.cli_docs / cli_time["1"]
     speed["d"] = args.cli_docs / cli_time["2"]
     if not args.skip_dask:
         speed["e"] = args.cli_docs / dask_time

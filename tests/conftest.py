@@ -29,15 +29,20 @@ def records() -> list[dict]:
     return fixture_records()
 
 
-@pytest.fixture(scope="session")
-def small_model(records):
-    """A quick model on a slice of the fixtures (no CV), for API tests."""
+def fit_on_a_third(records, cv: int):
+    """A model trained on every third fixture, seed 0, ``cv`` folds (0: none)."""
     from arabictopics import ThemeClassifier, TopicModel
 
     subset = records[::3]
-    return TopicModel(classifier=ThemeClassifier(cv=0, random_state=0)).fit(
+    return TopicModel(classifier=ThemeClassifier(cv=cv, random_state=0)).fit(
         [r["text"] for r in subset], [r["labels"] for r in subset]
     )
+
+
+@pytest.fixture(scope="session")
+def small_model(records):
+    """A quick model on a slice of the fixtures (no CV), for API tests."""
+    return fit_on_a_third(records, cv=0)
 
 
 @pytest.fixture(scope="session")

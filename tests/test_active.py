@@ -11,17 +11,16 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from arabictopics import InputError, Suggestion, ThemeClassifier, TopicModel, load_labeled, save_model, suggest
+from arabictopics import InputError, Suggestion, TopicModel, load_labeled, save_model, suggest
 from arabictopics.active import _disagreement, _Pool, _uncertainty, committee_size
+
+from .conftest import fit_on_a_third
 
 
 @pytest.fixture(scope="module")
 def committee_model(records):
     """Trained on a third of the fixtures with 3-fold CV: keeps 3 fold models."""
-    subset = records[::3]
-    return TopicModel(classifier=ThemeClassifier(cv=3, random_state=0)).fit(
-        [r["text"] for r in subset], [r["labels"] for r in subset]
-    )
+    return fit_on_a_third(records, cv=3)
 
 
 @pytest.fixture(scope="module")

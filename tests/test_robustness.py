@@ -385,6 +385,18 @@ def test_unreadable_file_and_directory_real_permissions(world_dir):
     assert "permission denied" in docs["secret.txt"].error and "permission denied" in single.error
 
 
+def _deny(monkeypatch, method: str, name: str) -> None:
+    """Make ``Path.<method>`` fail with "Permission denied" on paths named ``name``."""
+    real = getattr(Path, method)
+
+    def guarded(self, *args, **kwargs):
+        if self.name == name:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, method, guarded)
+
+
 def test_unreadable_file_simulated(tmp_path, monkeypatch):
     secret = tmp_path / "secret.txt"
     secret.write_text(DRUGS, encoding="utf-8")
@@ -405,14 +417,7 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
 def test_unreadable_directory_simulated(tmp_path, monkeypatch):
     (tmp_path / "locked").mkdir()
     (tmp_path / "ok.txt").write_text(DRUGS, encoding="utf-8")
-    real_iterdir = Path.iterdir
-
-    def guarded_iterdir(self):
-        if self.name == "locked":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_iterdir(self)
-
-    monkeypatch.setattr(Path, "iterdir", guarded_iterdir)
+    _deny(monkeypatch, "iterdir", "locked")
     docs = list(iter_documents([str(tmp_path)]))
     assert [Path(d.id).name for d in docs] == ["locked", "ok.txt"]
     assert "cannot list this directory: permission denied" in docs[0].error and docs[1].text == DRUGS
@@ -944,13 +949,6 @@ def test_unreadable_file_in_a_label_folder_is_reported(tmp_path, monkeypatch):
     (tmp_path / "drugs").mkdir()
     (tmp_path / "drugs" / "a.txt").write_text(DRUGS, encoding="utf-8")
     (tmp_path / "drugs" / "secret.txt").write_text(DRUGS, encoding="utf-8")
-    real_read_bytes = Path.read_bytes
-
-    def guarded(self):
-        if self.name == "secret.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
-
-    monkeypatch.setattr(Path, "read_bytes", guarded)
+    _deny(monkeypatch, "read_bytes", "secret.txt")
     with pytest.raises(DataError, match=r"secret\.txt: cannot read \(Permission denied\)"):
         load_labeled(tmp_path)

@@ -100,54 +100,30 @@ def main(argv: list[str] | None = None) -> int:
     off.sort(key=lambda r: (r[0], r[1]))
     chosen: dict[tuple[str, str], dict] = {}
 
-    def take(item, route):
-        key = (item[0], item[1])
-        if key not in chosen:
-            chosen[key] = {"corpus": item[0], "id": item[1], "section": item[2], "route": route}
-            return True
-        return False
+    def take(items, limit, route, generator=rng):
+        """Shuffle ``items`` and add up to ``limit`` not chosen yet."""
+        items = list(items)
+        generator.shuffle(items)
+        n = 0
+        for item in items:
+            if n >= limit:
+                break
+            key = (item[0], item[1])
+            if key not in chosen:
+                chosen[key] = {"corpus": item[0], "id": item[1], "section": item[2], "route": route}
+                n += 1
 
     for theme, pattern in THEME_KEYWORDS.items():
         rx = re.compile(pattern)
-        hits = [item for item in news if len(rx.findall(item[3])) >= 2]
-        rng.shuffle(hits)
-        n = 0
-        for item in hits:
-            if n >= PER_THEME:
-                break
-            n += take(item, f"keyword:{theme}")
-    pool = list(news)
-    rng.shuffle(pool)
-    n = 0
-    for item in pool:
-        if n >= RANDOM_NEWS:
-            break
-        n += take(item, "random:news")
-    traps = [item for item in off if re.search(TRAP_WORDS, item[3])]
-    rng.shuffle(traps)
-    n = 0
-    for item in traps:
-        if n >= TRAPS:
-            break
-        n += take(item, "trap:offtopic")
-    pool = list(off)
-    rng.shuffle(pool)
-    n = 0
-    for item in pool:
-        if n >= RANDOM_OFF:
-            break
-        n += take(item, "random:offtopic")
+        take([item for item in news if len(rx.findall(item[3])) >= 2], PER_THEME, f"keyword:{theme}")
+    take(news, RANDOM_NEWS, "random:news")
+    take([item for item in off if re.search(TRAP_WORDS, item[3])], TRAPS, "trap:offtopic")
+    take(off, RANDOM_OFF, "random:offtopic")
     rng2 = random.Random(ROUND2_SEED)
     for theme, pattern in ROUND2_KEYWORDS.items():
         rx = re.compile(pattern)
         sections = news + ([item for item in off if item[2] == "technology"] if theme == "technology" else [])
-        hits = [item for item in sections if rx.search(item[3])]
-        rng2.shuffle(hits)
-        n = 0
-        for item in hits:
-            if n >= ROUND2_PER_THEME:
-                break
-            n += take(item, f"round2:{theme}")
+        take([item for item in sections if rx.search(item[3])], ROUND2_PER_THEME, f"round2:{theme}", rng2)
     with open(args.out, "w", encoding="utf-8") as fh:
         for rec in chosen.values():
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
