@@ -3,4 +3,4 @@
 load_model() refuses a default model file whose payload does not match.
 """
 
-DEFAULT_MODEL_SHA256 = "a431c441c9c5f07f1d4329f74cac6248d3397110616bd0ce99d58464a367f2b6"
+DEFAULT_MODEL_SHA256 = "5bc374950d09acda39ded1790793fbf6f98a9905b64b47cfc5be42db2052ea4a"

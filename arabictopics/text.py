@@ -446,7 +446,13 @@ STOP_WORDS = frozenset(
 )
 
 _STEM_PREFIX_RE = re.compile(r"^(?:وبال|وكال|وال|فال|بال|كال|ولل|لل|ال)(?=\w{3})")
-_STEM_SUFFIX_RE = re.compile(r"(?<=\w{3})(?:ات|ون|ين|ان|ها|هم|هن|كم|نا|ية|ه|ة)$")
+#: Suffixes cut when at least three letters remain.  The dual and sound
+#: plural endings ان/ون/ين are cut only when four letters remain: on a
+#: three-letter remainder they are usually part of the word (ادمان "addiction"
+#: would become ادم, the stem of آدم "Adam"; قانون "law" -> قان; تامين
+#: "insurance" -> تام "complete"), while the plurals they mark on news
+#: vocabulary keep four letters or more (مهربين -> مهرب, مدنيين -> مدني).
+_STEM_SUFFIX_RE = re.compile(r"(?<=\w{3})(?:ات|ها|هم|هن|كم|نا|ية|ه|ة)$|(?<=\w{4})(?:ان|ون|ين)$")
 _stem_cache: dict[str, str] = {}
 _STEM_CACHE_MAX = 500_000
 
@@ -489,6 +495,8 @@ def light_stem(token: str) -> str:
     'امن'
     >>> light_stem("والبحرين"), light_stem("للبنان")  # PLACE_NAMES keep their ending
     ('بحرين', 'لبنان')
+    >>> light_stem("الادمان"), light_stem("والمهربين")  # ان/ون/ين only on four letters
+    ('ادمان', 'مهرب')
     """
     stem = _stem_cache.get(token)
     if stem is None:

@@ -107,6 +107,17 @@ def test_tokenize_and_analyze():
     assert light_stem("قمة") == "قمة"  # three letters are never cut
 
 
+def test_light_stem_keeps_words_whose_ending_is_not_a_plural():
+    # ان/ون/ين are cut only when four letters remain, so these do not collide
+    assert light_stem("الادمان") != light_stem("ادم")  # addiction, Adam
+    assert light_stem("القانون") == "قانون"
+    assert light_stem("تامين") == "تامين"
+    # plurals and duals on longer stems still meet their singular
+    assert light_stem("المهربين") == light_stem("المهرب") == "مهرب"
+    assert light_stem("الوزيران") == light_stem("الوزير") == "وزير"
+    assert light_stem("اللاعبون") == "لاعب"
+
+
 def test_split_sentences():
     assert split_sentences("اولا. ثانيا؟ ثالثا!\nرابعا") == ["اولا.", "ثانيا؟", "ثالثا!", "رابعا"]
 

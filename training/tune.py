@@ -154,6 +154,7 @@ def main() -> int:
         "training split. cost = clean + vectorize time relative to a plain `TfidfVectorizer()` transform of raw text.",
         "dev = fitted on all fixtures, scored on the real-news development set (micro F1 / macro F1 / share of",
         "no-theme articles given a theme); the choice is made on the CV columns, the dev columns check it.",
+        "CV differences under 0.01 are within fold-to-fold noise; between such options the dev columns decide.",
         "",
         "| option | C | CV micro F1 | CV macro F1 | cost | dev micro | dev macro | dev off-topic FP |",
         "|---|---|---|---|---|---|---|---|",
