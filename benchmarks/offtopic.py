@@ -149,22 +149,22 @@ def main(argv: list[str] | None = None) -> int:
         results = model.classify_many([text for _, text, _ in wanted])
         per_cat: dict[str, list] = {cat: [0, 0, Counter(), 0] for cat in off + borderline}
         for (doc_id, text, cats), result in zip(wanted, results):
+            truth = audit.get((name, doc_id))  # None: not audited
+            false_alarm = bool(set(result.labels) - (truth or set()))
             for cat in cats & set(per_cat):
                 stats = per_cat[cat]
                 stats[0] += 1
                 if result.labels:
                     stats[1] += 1
                     stats[2].update(result.labels)
-                    stats[3] += bool(set(result.labels) - audit.get((name, doc_id), set()))
+                    stats[3] += false_alarm
             in_head = cats <= set(off)
             in_border = not in_head and bool(cats & set(borderline))
             if in_head:
                 head_total += 1
-                truth = audit.get((name, doc_id), set())
-                extra = set(result.labels) - truth
                 audited["on_total" if truth else "off_total"] += 1
-                audited["on_extra" if truth else "off_hit"] += bool(extra)
-                audited["unaudited_hit"] += bool(result.labels) and (name, doc_id) not in audit
+                audited["on_extra" if truth else "off_hit"] += false_alarm
+                audited["unaudited_hit"] += bool(result.labels) and truth is None
             elif in_border:
                 border_total += 1
             if not result.labels:
@@ -174,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
                 head_themes.update(result.labels)
                 group = f"{short}/{'+'.join(sorted(cats))}"
                 top = max(result.scores[label] for label in result.labels)
-                truth = audit.get((name, doc_id))
                 judged = "" if truth is None else f" [audit: {', '.join(sorted(truth)) or 'no theme'}]"
                 fired.append((group, doc_id, top, judged, result.labels, headline(text)))
             elif in_border:
