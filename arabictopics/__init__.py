@@ -32,12 +32,15 @@ _EXPORTS = {
     "analyze": "text",
     "light_stem": "text",
     "split_sentences": "text",
+    "sentence_spans": "text",
+    "article_spans": "text",
     "ArabicPreprocessor": "features",
     "make_vectorizer": "features",
     "ArabicTfidfVectorizer": "features",
     "ThemeClassifier": "model",
     "TopicModel": "model",
     "Classification": "model",
+    "PassageLayer": "passages",
     "save_model": "persistence",
     "load_model": "persistence",
     "read_model_metadata": "persistence",
@@ -62,13 +65,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .exceptions import ArabicTopicsError, DataError, InputError, ModelError
     from .features import ArabicPreprocessor, ArabicTfidfVectorizer, make_vectorizer
     from .model import Classification, ThemeClassifier, TopicModel
+    from .passages import PassageLayer
     from .persistence import load_model, read_model_metadata, save_model, verify_model
     from .taxonomy import Theme, load_taxonomy
     from .text import (
         analyze,
+        article_spans,
         clean,
         light_stem,
         normalize,
+        sentence_spans,
         split_sentences,
         strip_boilerplate,
         strip_html,

@@ -3,4 +3,4 @@
 load_model() refuses a default model file whose payload does not match.
 """
 
-DEFAULT_MODEL_SHA256 = "5bc374950d09acda39ded1790793fbf6f98a9905b64b47cfc5be42db2052ea4a"
+DEFAULT_MODEL_SHA256 = "fce367867d09e0b0f083a2152e1b1cf1ea08ca4a3952574f84529fa09441a876"

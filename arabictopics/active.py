@@ -345,15 +345,19 @@ def suggest(
     clf = model.classifier_
     labels = [str(c) for c in model.classes_]
     thresholds = np.clip(np.asarray(model.thresholds_, dtype=float), _EPS, 1.0 - _EPS)
+    # the committee is the article-level model of each fold, with the article-level thresholds
+    committee_thresholds = np.clip(np.asarray(clf.thresholds_, dtype=float), _EPS, 1.0 - _EPS)
     pool = _Pool(n, max_similarity)
     seq = 0
     for chunk, chunk_ids in _batches(texts, ids, chunk_size):
-        features = model.transform(chunk)
-        proba = np.asarray(clf.predict_proba(features), dtype=float)
+        answer = model._answer(chunk)
+        features = answer.articles
+        proba = np.asarray(answer.about, dtype=float)
         theme_score = _uncertainty(proba, thresholds)
         votes = None
         if use_committee:
-            disagreement, votes = _disagreement(np.asarray(clf.fold_proba(features), dtype=float), thresholds)
+            fold = np.asarray(clf.fold_proba(features), dtype=float)
+            disagreement, votes = _disagreement(fold, committee_thresholds)
             theme_score = 0.5 * (theme_score + disagreement)
         best = theme_score.argmax(axis=1)
         scores = theme_score[np.arange(len(chunk)), best]

@@ -205,6 +205,7 @@ def _load_data(args: argparse.Namespace, **extra: Any):
         text_column=args.text_column,
         labels_column=args.labels_column,
         id_column=args.id_column,
+        mentions_column=args.mentions_column,
         **extra,
     )
 
@@ -386,6 +387,11 @@ def _add_data_columns(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-column", default="text", help="JSONL key / CSV column of the text (default: text)")
     parser.add_argument("--labels-column", default="labels", help="key / column of the labels (default: labels)")
     parser.add_argument("--id-column", default="id", help="key / column of the id (default: id)")
+    parser.add_argument(
+        "--mentions-column",
+        default="mentions",
+        help="key / column of the themes each article names without being about them (default: mentions; optional)",
+    )
 
 
 def _documents(args: argparse.Namespace, sources: list[str], defer: bool = False) -> Any:

@@ -75,8 +75,10 @@ def classify_bag(bag: Any, *, model: Any = None, client: Any = None, text_key: s
     Returns
     -------
     dask.bag.Bag of dict
-        ``{"labels": [...], "scores": {...}}`` per element, same order,
-        with ``"id"`` first for records that carry one.
+        ``{"labels": [...], "scores": {...}, "mentions": {...},
+        "evidence": {...}}`` per element (see
+        :meth:`arabictopics.model.Classification.to_dict`), same order, with
+        ``"id"`` first for records that carry one.
 
     Examples
     --------
@@ -94,14 +96,19 @@ def _score_frame(frame: Any, column: str, model: Any, labels: list[str]) -> Any:
     results = model.classify_many(frame[column].astype(str).tolist())
     out = frame.copy()
     out["labels"] = ["|".join(r.labels) for r in results]
+    out["mentions"] = ["|".join(r.mentions) for r in results]
     for label in labels:
         out[f"score_{label}"] = [r.scores[label] for r in results]
+    for label in labels:
+        out[f"evidence_{label}"] = [r.evidence.get(label, r.mentions.get(label, "")) for r in results]
     return out
 
 
 def classify_dataframe(frame: Any, column: str = "text", *, model: Any = None, client: Any = None) -> Any:
-    """Add ``labels`` (``|``-joined) and ``score_<theme>`` columns to a
-    ``dask.dataframe`` holding article texts in ``column``.
+    """Add ``labels`` and ``mentions`` (``|``-joined), ``score_<theme>`` and
+    ``evidence_<theme>`` (the sentence behind a label or a mention, else
+    empty) columns to a ``dask.dataframe`` holding article texts in
+    ``column``.
 
     Parameters
     ----------
@@ -121,7 +128,10 @@ def classify_dataframe(frame: Any, column: str = "text", *, model: Any = None, c
     labels = [str(c) for c in local.classes_]
     meta = frame._meta.copy()
     meta["labels"] = meta[column].astype(str)
+    meta["mentions"] = meta[column].astype(str)
     for label in labels:
         meta[f"score_{label}"] = 0.0
+    for label in labels:
+        meta[f"evidence_{label}"] = meta[column].astype(str)
     handle = _model_handle(local, client)
     return frame.map_partitions(_score_frame, column, handle, labels, meta=meta)

@@ -37,6 +37,11 @@ class LabeledData:
     ----------
     ids, texts : list of str
     labels : list of list of str
+        The themes each article is about.
+    mentions : list of (list of str or None)
+        The themes each article names without being about them; ``None``
+        where the source gives no mentions (a JSONL record without a
+        ``mentions`` field, a CSV without a mentions column, a folder).
     origins : list of str
         ``"file:line"`` of each record, for messages.
     extra : list of dict
@@ -50,6 +55,7 @@ class LabeledData:
     ids: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     labels: list[list[str]] = field(default_factory=list)
+    mentions: list[list[str] | None] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
     extra: list[dict[str, Any]] = field(default_factory=list)
     sha256: str = ""
@@ -61,6 +67,16 @@ class LabeledData:
     def label_names(self) -> list[str]:
         """Sorted union of all labels."""
         return sorted({label for row in self.labels for label in row})
+
+    def has_mentions(self) -> bool:
+        """Whether any record carries mention labels."""
+        return any(row is not None for row in self.mentions)
+
+    def keep(self, labels: Iterable[str]) -> None:
+        """Drop every label and mention not in ``labels``."""
+        keep = set(labels)
+        self.labels = [[label for label in row if label in keep] for row in self.labels]
+        self.mentions = [None if row is None else [m for m in row if m in keep] for row in self.mentions]
 
 
 def _split_labels(value: Any) -> list[str] | None:
@@ -76,23 +92,46 @@ class _Collector:
         self.data = LabeledData()
         self.problems: list[str] = []
 
-    def add(self, origin: str, rec_id: Any, text: Any, labels: Any, extra: dict[str, Any]) -> None:
-        if not isinstance(text, str) or not text.strip():
-            self.problems.append(f"{origin}: missing or empty text")
-            return
-        parsed = _split_labels(labels)
+    def _theme_list(self, origin: str, field: str, value: Any) -> list[str] | None:
+        parsed = _split_labels(value)
         if parsed is None or not all(isinstance(label, str) and label for label in parsed):
-            self.problems.append(f"{origin}: labels must be a list of theme names (or 'a|b' in CSV), got {labels!r}")
-            return
+            self.problems.append(f"{origin}: {field} must be a list of theme names (or 'a|b' in CSV), got {value!r}")
+            return None
         listed = next((label for label in parsed if "," in label or "،" in label), None)
         if listed is not None:
             self.problems.append(
-                f"{origin}: label {listed!r} holds a comma; separate labels with '|' or ';', or give a JSON list"
+                f"{origin}: {field[:-1]} {listed!r} holds a comma; "
+                f"separate {field} with '|' or ';', or give a JSON list"
             )
+            return None
+        return sorted(set(parsed))
+
+    def add(
+        self, origin: str, rec_id: Any, text: Any, labels: Any, extra: dict[str, Any], mentions: Any = None
+    ) -> None:
+        """Add a record; ``mentions=None`` means the record has no mention labels."""
+        if not isinstance(text, str) or not text.strip():
+            self.problems.append(f"{origin}: missing or empty text")
             return
+        parsed = self._theme_list(origin, "labels", labels)
+        if parsed is None:
+            return
+        named = None
+        if mentions is not None:
+            named = self._theme_list(origin, "mentions", mentions)
+            if named is None:
+                return
+            both = sorted(set(parsed) & set(named))
+            if both:
+                self.problems.append(
+                    f"{origin}: {', '.join(both)} in both labels and mentions; a theme the article is about is "
+                    "a label only"
+                )
+                return
         self.data.ids.append(str(rec_id) if rec_id not in (None, "") else origin)
         self.data.texts.append(text)
-        self.data.labels.append(sorted(set(parsed)))
+        self.data.labels.append(parsed)
+        self.data.mentions.append(named)
         self.data.origins.append(origin)
         self.data.extra.append(extra)
 
@@ -108,7 +147,9 @@ def _has_lone_surrogate(rec: Any) -> bool:
     return False
 
 
-def _read_jsonl(path: Path, raw: bytes, out: _Collector, text_key: str, labels_key: str, id_key: str) -> None:
+def _read_jsonl(
+    path: Path, raw: bytes, out: _Collector, text_key: str, labels_key: str, id_key: str, mentions_key: str
+) -> None:
     text = raw.decode("utf-8-sig")
     # split on "\n" only: str.splitlines would also break lines at U+2028,
     # U+0085 and other separators that JSON strings may legally contain
@@ -134,11 +175,16 @@ def _read_jsonl(path: Path, raw: bytes, out: _Collector, text_key: str, labels_k
         if labels_key not in rec:
             out.problems.append(f"{origin}: no {labels_key!r} field")
             continue
-        extra = {k: v for k, v in rec.items() if k not in (text_key, labels_key, id_key)}
-        out.add(origin, rec.get(id_key), rec.get(text_key), rec[labels_key], extra)
+        extra = {k: v for k, v in rec.items() if k not in (text_key, labels_key, id_key, mentions_key)}
+        mentions = rec.get(mentions_key) if mentions_key in rec else None
+        if mentions_key in rec and mentions is None:
+            mentions = []
+        out.add(origin, rec.get(id_key), rec.get(text_key), rec[labels_key], extra, mentions)
 
 
-def _read_csv(path: Path, raw: bytes, out: _Collector, text_key: str, labels_key: str, id_key: str) -> None:
+def _read_csv(
+    path: Path, raw: bytes, out: _Collector, text_key: str, labels_key: str, id_key: str, mentions_key: str
+) -> None:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     # newline="": csv splits lines itself; str.splitlines would also cut
     # fields at form feeds, U+2028 and other characters inside a value
@@ -150,10 +196,13 @@ def _read_csv(path: Path, raw: bytes, out: _Collector, text_key: str, labels_key
                 f"{path}: no column {key!r} (columns: {', '.join(header) or 'none'}); "
                 "name the columns with --text-column / --labels-column."
             )
+    has_mentions = mentions_key in header
     for row in reader:
         origin = f"{path}:{reader.line_num}"
-        extra = {k: v for k, v in row.items() if k not in (text_key, labels_key, id_key) and k is not None}
-        out.add(origin, row.get(id_key), row.get(text_key), row.get(labels_key) or "", extra)
+        fields = (text_key, labels_key, id_key, mentions_key)
+        extra = {k: v for k, v in row.items() if k not in fields and k is not None}
+        mentions = (row.get(mentions_key) or "") if has_mentions else None
+        out.add(origin, row.get(id_key), row.get(text_key), row.get(labels_key) or "", extra, mentions)
 
 
 def _read_folder(path: Path, out: _Collector) -> list[bytes]:
@@ -185,21 +234,24 @@ def load_labeled(
     text_column: str = "text",
     labels_column: str = "labels",
     id_column: str = "id",
+    mentions_column: str = "mentions",
     known_labels: Iterable[str] | None = None,
     keep_labels: Iterable[str] | None = None,
 ) -> LabeledData:
     """Read labeled articles from JSONL, CSV/TSV files or label folders.
 
-    * ``.jsonl``: one object per line with ``text``, ``labels`` (a list) and
-      optional ``id``; other fields are kept in ``extra``.
-    * ``.csv`` / ``.tsv``: a header row; labels separated by ``|`` or ``;``.
+    * ``.jsonl``: one object per line with ``text``, ``labels`` (a list),
+      optional ``mentions`` (a list: themes the article names without being
+      about them) and optional ``id``; other fields are kept in ``extra``.
+    * ``.csv`` / ``.tsv``: a header row; labels (and mentions, when the
+      file has that column) separated by ``|`` or ``;``.
     * a directory: one subfolder per label holding ``.txt`` files, and
-      ``none/`` for articles without a label.
+      ``none/`` for articles without a label; no mentions.
 
     Parameters
     ----------
     paths : path or sequence of paths
-    text_column, labels_column, id_column : str
+    text_column, labels_column, id_column, mentions_column : str
         Field or column names.
     known_labels : iterable of str, optional
         When given, any other label is an error.
@@ -235,9 +287,9 @@ def load_labeled(
             suffix = path.suffix.lower()
             try:
                 if suffix in (".csv", ".tsv"):
-                    _read_csv(path, raw, out, text_column, labels_column, id_column)
+                    _read_csv(path, raw, out, text_column, labels_column, id_column, mentions_column)
                 elif suffix in (".jsonl", ".json", ".ndjson"):
-                    _read_jsonl(path, raw, out, text_column, labels_column, id_column)
+                    _read_jsonl(path, raw, out, text_column, labels_column, id_column, mentions_column)
                 else:
                     raise DataError(f"{path}: unknown format {suffix or '(none)'}; use .jsonl, .csv, .tsv or a folder.")
             except UnicodeDecodeError as exc:
@@ -251,12 +303,11 @@ def load_labeled(
     data = out.data
     problems = out.problems
     if keep_labels is not None:
-        keep = set(keep_labels)
-        data.labels = [[label for label in row if label in keep] for row in data.labels]
+        data.keep(keep_labels)
     if known_labels is not None:
         known = set(known_labels)
-        for origin, row in zip(data.origins, data.labels):
-            unknown = sorted(set(row) - known)
+        for origin, row, named in zip(data.origins, data.labels, data.mentions):
+            unknown = sorted((set(row) | set(named or ())) - known)
             if unknown:
                 problems.append(f"{origin}: unknown label(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     seen: dict[str, str] = {}
@@ -355,7 +406,7 @@ def validate_labeled(data: LabeledData, *, near_duplicate_threshold: float = 0.5
 
 
 def describe(data: LabeledData) -> dict[str, Any]:
-    """Counts per label, off-topic count, label cardinality, length
+    """Counts per label and per mention, off-topic count, label cardinality, length
     distribution (words) and the spread of ``genre`` and ``country``."""
     lengths = sorted(len(text.split()) for text in data.texts)
 
@@ -364,9 +415,12 @@ def describe(data: LabeledData) -> dict[str, Any]:
 
     per_label = Counter(label for row in data.labels for label in row)
     cardinality = Counter(len(row) for row in data.labels)
+    per_mention = Counter(m for row in data.mentions for m in (row or ()))
     return {
         "articles": len(data),
         "per_label": dict(sorted(per_label.items())),
+        "with_mentions": sum(1 for row in data.mentions if row is not None),
+        "per_mention": dict(sorted(per_mention.items())),
         "off_topic": cardinality.get(0, 0),
         "labels_per_article": {str(k): v for k, v in sorted(cardinality.items())},
         "mean_labels": round(sum(len(r) for r in data.labels) / max(len(data), 1), 3),

@@ -10,6 +10,7 @@ import numpy as np
 from .dataset import LabeledData
 from .metrics import confused_pairs, format_report, label_report
 from .model import TopicModel, _label_matrix
+from .passages import split_levels
 
 __all__ = ["EvaluationReport", "cross_validate", "evaluate"]
 
@@ -26,12 +27,18 @@ class EvaluationReport:
         Theme pairs most often confused.
     false_positives, misses : list of dict
         The worst-scored examples: ``{"id", "theme", "score", "labels"}``.
+    found : dict or None
+        The second level: :func:`arabictopics.metrics.label_report` of what
+        the model found (labels and mentions) against what the articles are
+        about or name (labels and mentions), over the articles whose
+        mentions were labeled; ``None`` when none were.
     """
 
     report: dict[str, Any]
     confused: list[dict[str, Any]] = field(default_factory=list)
     false_positives: list[dict[str, Any]] = field(default_factory=list)
     misses: list[dict[str, Any]] = field(default_factory=list)
+    found: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,18 +46,31 @@ class EvaluationReport:
             "confused": self.confused,
             "false_positives": self.false_positives,
             "misses": self.misses,
+            "found": self.found,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvaluationReport:
         """Inverse of :meth:`to_dict` (e.g. the ``cv_metrics`` of a model's metadata)."""
-        extra = ("confused", "false_positives", "misses")
+        extra = ("confused", "false_positives", "misses", "found")
         report = {k: v for k, v in data.items() if k not in extra}
-        return cls(report, data.get("confused", []), data.get("false_positives", []), data.get("misses", []))
+        return cls(
+            report,
+            data.get("confused", []),
+            data.get("false_positives", []),
+            data.get("misses", []),
+            data.get("found"),
+        )
 
     def format(self) -> str:
         """Plain-text summary for a terminal."""
-        lines = [format_report(self.report)]
+        lines = ["about (labels):", format_report(self.report)]
+        if self.found is not None:
+            f = self.found
+            lines.append(
+                f"found (labels + mentions, on {f['n_documents']} articles with mentions labeled): "
+                f"precision {f['micro_precision']:.3f}, recall {f['micro_recall']:.3f}, micro F1 {f['micro_f1']:.3f}"
+            )
         if self.confused:
             lines.append(
                 "most confused (true -> also predicted): "
@@ -81,22 +101,44 @@ def _worst(ids, Y, P, proba, labels, *, positives: bool, top: int) -> list[dict[
     return out
 
 
-def score_predictions(ids, Y_true, proba, thresholds, labels, *, top: int = 10) -> EvaluationReport:
-    """Build an :class:`EvaluationReport` from probabilities and thresholds."""
+def score_predictions(
+    ids, Y_true, proba, thresholds, labels, *, top: int = 10, found: tuple[Any, Any, Any] | None = None
+) -> EvaluationReport:
+    """Build an :class:`EvaluationReport` from probabilities and thresholds.
+
+    ``found``, optional: ``(M_true, M_pred, rows)``, the 0/1 mention
+    matrices and the rows whose mentions were labeled, for the second level.
+    """
     Y = np.asarray(Y_true, dtype=bool)
     P = np.asarray(proba) >= np.asarray(thresholds)
+    found_report = None
+    if found is not None:
+        M_true, M_pred, rows = (np.asarray(a) for a in found)
+        rows = rows.astype(bool)
+        if rows.any():
+            found_report = label_report((Y | M_true.astype(bool))[rows], (P | M_pred.astype(bool))[rows], labels)
     return EvaluationReport(
         report=label_report(Y, P, labels),
         confused=confused_pairs(Y, P, labels),
         false_positives=_worst(ids, Y, P, proba, labels, positives=True, top=top),
         misses=_worst(ids, Y, P, proba, labels, positives=False, top=top),
+        found=found_report,
     )
 
 
-def evaluate(model: TopicModel, data: LabeledData, *, top: int = 10) -> EvaluationReport:
-    """Score ``model`` on held-out labeled articles.
+def _mention_truth(data: LabeledData, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.array([row is not None for row in data.mentions], dtype=bool)
+    M = _label_matrix([row or [] for row in data.mentions], labels)
+    return M, rows
 
-    Labels of ``data`` that the model does not know are ignored.
+
+def evaluate(model: TopicModel, data: LabeledData, *, top: int = 10) -> EvaluationReport:
+    """Score ``model`` on held-out labeled articles, on both levels.
+
+    The about level compares the model's labels with the articles' labels;
+    the found level compares labels + mentions with labels + mentions, over
+    the articles whose mentions were labeled.  Labels of ``data`` that the
+    model does not know are ignored.
 
     Parameters
     ----------
@@ -110,9 +152,10 @@ def evaluate(model: TopicModel, data: LabeledData, *, top: int = 10) -> Evaluati
     EvaluationReport
     """
     labels = [str(c) for c in model.classes_]
-    proba = model.predict_proba(data.texts)
+    proba, mentioned = model.predict_levels(data.texts)
     Y = _label_matrix(data.labels, labels)
-    return score_predictions(data.ids, Y, proba, model.thresholds_, labels, top=top)
+    M, rows = _mention_truth(data, labels)
+    return score_predictions(data.ids, Y, proba, model.thresholds_, labels, top=top, found=(M, mentioned, rows))
 
 
 def cross_validate(model: TopicModel, data: LabeledData, *, top: int = 10) -> EvaluationReport:
@@ -122,9 +165,14 @@ def cross_validate(model: TopicModel, data: LabeledData, *, top: int = 10) -> Ev
     the figures lean optimistic; held-out data (:func:`evaluate`) is the
     honest measure.
     """
-    clf = model.classifier_
-    if getattr(clf, "oof_proba_", None) is None:
+    layer = model.passages_
+    if getattr(layer, "oof_about_", None) is None:
         raise ValueError("the model was fitted without cross-validation (cv < 2); nothing to report.")
     labels = [str(c) for c in model.classes_]
     Y = _label_matrix(data.labels, labels)
-    return score_predictions(data.ids, Y, clf.oof_proba_, clf.thresholds_, labels, top=top)
+    found = None
+    if layer.found_learned_:
+        M, rows = _mention_truth(data, labels)
+        _, named = split_levels(layer.oof_about_, layer.oof_found_, model.thresholds_, layer.found_thresholds_)
+        found = (M, named, rows)
+    return score_predictions(data.ids, Y, layer.oof_about_, model.thresholds_, labels, top=top, found=found)

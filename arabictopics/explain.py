@@ -1,5 +1,5 @@
-"""Why an article got its themes: the terms that weighed most and the
-sentences that carry each theme, shown as written in the article."""
+"""Why an article got its themes, on both levels: the terms that weighed
+most, and the sentences that carry each theme, quoted as written."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from .text import analyze, clean, normalize, split_sentences, strip_boilerplate, strip_html, tokenize
+from .passages import split_levels
+from .text import analyze, clean, normalize, tokenize
 
 __all__ = ["Explanation", "ThemeExplanation", "explain"]
+
+#: The level of a theme in an article's answer.
+LEVELS = ("about", "named", "neither")
 
 
 @dataclass(frozen=True)
@@ -21,15 +25,19 @@ class ThemeExplanation:
     ----------
     theme : str
     score : float
-        The theme's probability.
+        The theme's about-probability.
     predicted : bool
-        Whether the score reaches the theme's threshold.
+        Whether the article is about the theme (the score reaches its threshold).
     terms : list of (str, float)
-        Surface words of the article and their contribution to the log-odds.
-        A pooled key-phrase feature is shown as ``"key phrases: ..."`` with
-        the taxonomy phrases of that theme found in the article.
+        Surface words of the article and their contribution to the
+        article-level log-odds.  A pooled key-phrase feature is shown as
+        ``"key phrases: ..."`` with the taxonomy phrases of that theme found
+        in the article.
     sentences : list of str
-        The one to three sentences that carry the theme, best first.
+        The one to three sentences that carry the theme, best first, as
+        written; the first is the evidence of a label or a mention.
+    level : {"about", "named", "neither"}
+        A label, a mention, or neither.
     """
 
     theme: str
@@ -37,11 +45,12 @@ class ThemeExplanation:
     predicted: bool
     terms: list[tuple[str, float]] = field(default_factory=list)
     sentences: list[str] = field(default_factory=list)
+    level: str = "about"
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """Per-theme evidence for one article."""
+    """Per-theme evidence for one article: its labels, then its mentions."""
 
     themes: list[ThemeExplanation]
 
@@ -50,6 +59,7 @@ class Explanation:
             "themes": [
                 {
                     "theme": t.theme,
+                    "level": t.level,
                     "score": round(t.score, 4),
                     "predicted": t.predicted,
                     "terms": [{"term": w, "weight": round(v, 4)} for w, v in t.terms],
@@ -64,7 +74,7 @@ class Explanation:
             return "no theme predicted"
         lines = []
         for t in self.themes:
-            mark = "" if t.predicted else " (below threshold)"
+            mark = {"about": "", "named": "  (named, not about: يذكر أيضاً)", "neither": " (below threshold)"}[t.level]
             lines.append(f"{t.theme}  {t.score:.2f}{mark}")
             lines.append("  terms: " + ", ".join(f"{w} ({v:+.2f})" for w, v in t.terms))
             lines.extend(f"  > {s}" for s in t.sentences)
@@ -106,47 +116,54 @@ def explain(
     text : str
         The raw article.
     theme : str, optional
-        Explain this theme (predicted or not) instead of the predicted ones.
+        Explain this theme (whatever its level) instead of the article's
+        labels and mentions.
     top_terms : int, default=8
     top_sentences : int, default=3
 
     Returns
     -------
     Explanation
+        Labels first (best first), then mentions.
     """
     labels = [str(c) for c in model.classes_]
     if theme is not None and theme not in labels:
         raise ValueError(f"unknown theme {theme!r}; the model knows {', '.join(labels)}.")
-    features = model.transform([text])
-    proba = model.classifier_.predict_proba(features)[0]
-    chosen = [labels.index(theme)] if theme else [j for j in np.argsort(-proba) if proba[j] >= model.thresholds_[j]]
+    answer = model._answer([text])
+    about, found = answer.about[0], answer.found[0]
+    is_about, is_named = split_levels(about, found, model.thresholds_, model.passages_.found_thresholds_)
+    if theme is not None:
+        chosen = [labels.index(theme)]
+    else:
+        chosen = sorted(np.flatnonzero(is_about), key=lambda j: -about[j])
+        chosen += sorted(np.flatnonzero(is_named), key=lambda j: -found[j])
     if not chosen:
         return Explanation([])
     vocabulary = model.vectorizer_.get_feature_names_out()
-    readable = strip_boilerplate(strip_html(text[: model.max_chars or None]))
+    passages = answer.passages[0]
+    readable = "\n".join(passages.sentences())
     forms = _surface_forms(readable)
-    sentences = split_sentences(readable)
-    sentence_x = model.transform(sentences) if sentences else None
-    coef = model.classifier_.coef_
-    row = features.tocsr()
+    sentence_z = answer.scores.sentences
+    row = answer.articles.tocsr()
+    coef = getattr(model.classifier_, "coef_", None)
     out = []
     for j in chosen:
-        contrib = row.multiply(coef[j]).tocsr()
-        idx, vals = contrib.indices, contrib.data
-        order = np.argsort(-vals)[:top_terms]
-        terms = [
-            (
-                _keyphrases_found(model, name, readable)
-                if (name := str(vocabulary[idx[k]])).startswith("keyphrases:")
-                else forms.get(name, name),
-                float(vals[k]),
-            )
-            for k in order
-            if vals[k] > 0
-        ]
-        best: list[str] = []
-        if sentence_x is not None:
-            scores = np.asarray(sentence_x @ coef[j]).ravel()
-            best = [sentences[k] for k in np.argsort(-scores)[:top_sentences] if scores[k] > 0]
-        out.append(ThemeExplanation(labels[j], float(proba[j]), bool(proba[j] >= model.thresholds_[j]), terms, best))
+        terms: list[tuple[str, float]] = []
+        if coef is not None:
+            contrib = row.multiply(coef[j]).tocsr()
+            idx, vals = contrib.indices, contrib.data
+            terms = [
+                (
+                    _keyphrases_found(model, name, readable)
+                    if (name := str(vocabulary[idx[k]])).startswith("keyphrases:")
+                    else forms.get(name, name),
+                    float(vals[k]),
+                )
+                for k in np.argsort(-vals)[:top_terms]
+                if vals[k] > 0
+            ]
+        order = np.argsort(-sentence_z[:, j], kind="stable")[:top_sentences] if len(sentence_z) else []
+        best = [passages.sentence(k) for k in order if sentence_z[k, j] > answer.empty[j]]
+        level = "about" if is_about[j] else "named" if is_named[j] else "neither"
+        out.append(ThemeExplanation(labels[j], float(about[j]), bool(is_about[j]), terms, best, level))
     return Explanation(out)

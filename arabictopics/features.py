@@ -214,11 +214,22 @@ class ArabicTfidfVectorizer(_CachesWords, TfidfVectorizer):
 
     def _from_ids(self, indices: np.ndarray, indptr: np.ndarray):
         """TF-IDF rows from each document's vocabulary indices (CSR layout)."""
+        return self._weigh(self._count_ids(indices, indptr))
+
+    def _count_ids(self, indices: np.ndarray, indptr: np.ndarray) -> sp.csr_matrix:
+        """Term counts from each document's vocabulary indices (CSR layout)."""
         counts = sp.csr_matrix(
             (np.ones(len(indices), dtype=self.dtype), indices.astype(np.int32), indptr),
             shape=(len(indptr) - 1, len(self.vocabulary_)),
         )
         counts.sum_duplicates()
+        return counts
+
+    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """TF-IDF rows from term counts (``counts`` is changed in place).
+
+        Counts add up: the counts of a passage are the sum of its
+        sentences' counts, so a passage's row is ``_weigh(W @ counts)``."""
         if self.sublinear_tf:
             np.log(counts.data, counts.data)
             counts.data += 1.0
@@ -318,14 +329,14 @@ class KeyphraseCounter(_CachesWords, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "phrases_")
         sequence, ends = _word_pass(self._word_map(), X, separator=-1)
-        return self._from_sequence(sequence, ends)
+        return self._weigh(self._count_sequence(sequence, ends))
 
     def _word_map(self) -> _WordCache:
         """Cleaned word -> its phrase-token ids (-1 for a token in no phrase)."""
         token_ids = self.token_ids_
         return self._word_cache((token_ids,), lambda word: tuple(token_ids.get(t, -1) for t in _analyze_word(word)))
 
-    def _from_sequence(self, seq: np.ndarray, ends: np.ndarray):
+    def _count_sequence(self, seq: np.ndarray, ends: np.ndarray) -> sp.csr_matrix:
         """Phrase counts from the documents' phrase-token ids in a row, -1
         between documents and for every word in no phrase (so no phrase
         spans either); ``ends[i]`` is where document ``i`` stops."""
@@ -351,6 +362,10 @@ class KeyphraseCounter(_CachesWords, TransformerMixin, BaseEstimator):
             shape=(n_docs, n_columns),
         )
         counts.sum_duplicates()
+        return counts
+
+    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Features from phrase counts (``counts`` is changed in place)."""
         counts.data = self.weight * np.log1p(counts.data)
         return counts
 
@@ -424,10 +439,18 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
         if isinstance(X, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
         X = X if isinstance(X, list) else list(X)
-        tfidf, keyphrases = self.tfidf_, self.keyphrases_
-        if not (isinstance(tfidf, ArabicTfidfVectorizer) and tfidf._fast()):
-            return sp.hstack([tfidf.transform(X), keyphrases.transform(X)], format="csr")
-        terms, phrase_tokens = tfidf.vocabulary_, keyphrases.token_ids_
+        if not self._additive():
+            return sp.hstack([self.tfidf_.transform(X), self.keyphrases_.transform(X)], format="csr")
+        return self._weigh(self._count(X))
+
+    def _additive(self) -> bool:
+        """Whether features come from counts that add up over a document's
+        pieces (:meth:`_count` / :meth:`_weigh`)."""
+        return isinstance(self.tfidf_, ArabicTfidfVectorizer) and self.tfidf_._fast()
+
+    def _count(self, X: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Term counts and phrase counts of cleaned documents, in one pass over the words."""
+        terms, phrase_tokens = self.tfidf_.vocabulary_, self.keyphrases_.token_ids_
 
         def joint_ids(word: str) -> tuple[int, ...]:
             # TF-IDF ids (>= 0), then phrase-token codes (-2 - id, or -1 for a token in no phrase):
@@ -443,13 +466,19 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
         phrase_ends = np.cumsum(~is_term)[ends - 1] if len(ids) else ends
         phrase_seq = ids[~is_term]
         phrase_seq = np.where(phrase_seq <= -2, -2 - phrase_seq, -1)
-        return sp.hstack(
-            [
-                tfidf._from_ids(ids[is_term], np.concatenate([[0], term_ends])),
-                keyphrases._from_sequence(phrase_seq, phrase_ends),
-            ],
-            format="csr",
+        return (
+            self.tfidf_._count_ids(ids[is_term], np.concatenate([[0], term_ends])),
+            self.keyphrases_._count_sequence(phrase_seq, phrase_ends),
         )
+
+    def _weigh(self, counts: tuple[sp.csr_matrix, sp.csr_matrix], row_scale: np.ndarray | None = None) -> sp.csr_matrix:
+        """Features from :meth:`_count`'s counts (which are changed in place);
+        ``row_scale`` multiplies each row's TF-IDF part."""
+        terms, phrases = counts
+        tfidf = self.tfidf_._weigh(terms)
+        if row_scale is not None:
+            tfidf.data *= np.repeat(row_scale, np.diff(tfidf.indptr))
+        return sp.hstack([tfidf, self.keyphrases_._weigh(phrases)], format="csr")
 
 
 def make_vectorizer(*, keyphrases: bool = True, **params: Any) -> Any:

@@ -540,14 +540,25 @@ class AtomicOutput:
         return None
 
 
+def _csv_header(labels: Sequence[str]) -> list[str]:
+    return ["id", "labels", "mentions", *labels, *(f"evidence_{label}" for label in labels), "error"]
+
+
 def _csv_row(record: dict[str, Any], labels: Sequence[str]) -> list[Any]:
     scores = record.get("scores") or {}
+    quoted = {**(record.get("evidence") or {}), **(record.get("mentions") or {})}
     return [
         record["id"],
         "|".join(record.get("labels") or []),
+        "|".join(record.get("mentions") or {}),
         *[scores.get(label, "") for label in labels],
+        *[quoted.get(label, "") for label in labels],
         record.get("error", ""),
     ]
+
+
+#: How the terminal table introduces the themes an article only names.
+ALSO_NAMES = "يذكر أيضاً / also names: "
 
 
 def write_records(
@@ -560,7 +571,13 @@ def write_records(
 ) -> int:
     """Write result records as ``jsonl``, ``csv``, ``tsv`` or ``table``;
     returns how many were written.  ``header`` writes the CSV header/table
-    head (pass ``False`` for later chunks of one stream)."""
+    head (pass ``False`` for later chunks of one stream).
+
+    CSV/TSV columns: ``id``, ``labels`` and ``mentions`` (themes joined by
+    ``|``), one score column per theme, one ``evidence_<theme>`` column per
+    theme (the sentence that shows a label or a mention, else empty), and
+    ``error``.  The table lists labels with their scores, then the themes
+    the article only names («يذكر أيضاً / also names: …»)."""
     n = 0
     if fmt == "jsonl":
         for record in records:
@@ -569,7 +586,7 @@ def write_records(
     elif fmt in ("csv", "tsv"):
         writer = csv.writer(stream, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
         if header:
-            writer.writerow(["id", "labels", *labels, "error"])
+            writer.writerow(_csv_header(labels))
         for record in records:
             writer.writerow(_csv_row(record, labels))
             n += 1
@@ -582,6 +599,8 @@ def write_records(
             else:
                 scores = record["scores"]
                 shown = ", ".join(f"{label} ({scores[label]:.2f})" for label in record["labels"]) or "-"
+                if record.get("mentions"):
+                    shown += "  " + ALSO_NAMES + ", ".join(record["mentions"])
                 if record.get("truncated"):
                     shown += "  [truncated]"
             rid = str(record["id"])

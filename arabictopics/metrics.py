@@ -11,17 +11,20 @@ import numpy as np
 __all__ = ["best_f1_threshold", "confused_pairs", "format_report", "label_report"]
 
 
-def best_f1_threshold(y: np.ndarray, proba: np.ndarray) -> float:
-    """The probability cut that maximises F1 of one binary label.
+def best_f1_threshold(y: np.ndarray, proba: np.ndarray, beta: float = 1.0) -> float:
+    """The probability cut that maximises F1 (or F-beta) of one binary label.
 
     Candidates are the midpoints between consecutive distinct scores; among
     equally good cuts the middle one is taken, which keeps a margin on both
-    sides.  With no positive example, 0.5 is returned.
+    sides.  With no positive example, 0.5 is returned.  ``beta < 1`` weighs
+    precision more than recall.
 
     Examples
     --------
     >>> best_f1_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.6, 0.9]))
     0.45
+    >>> best_f1_threshold(np.array([0, 1, 0, 1, 1]), np.array([0.1, 0.3, 0.5, 0.6, 0.9]), beta=0.5)
+    0.55
     """
     y = np.asarray(y).astype(bool)
     proba = np.asarray(proba, dtype=float)
@@ -31,7 +34,8 @@ def best_f1_threshold(y: np.ndarray, proba: np.ndarray) -> float:
     p_sorted, y_sorted = proba[order], y[order]
     tp = np.cumsum(y_sorted)
     predicted = np.arange(1, len(y) + 1)
-    f1 = 2 * tp / (predicted + y.sum())
+    b2 = beta * beta
+    f1 = (1 + b2) * tp / (predicted + b2 * y.sum())
     # only cut between distinct scores
     last_of_run = np.r_[p_sorted[1:] != p_sorted[:-1], True]
     f1 = np.where(last_of_run, f1, -1)

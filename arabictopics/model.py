@@ -15,12 +15,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .exceptions import DataError
 from .features import DEFAULT_MAX_CHARS, ArabicPreprocessor, check_texts, make_vectorizer
 from .metrics import best_f1_threshold
+from .passages import (
+    PassageLayer,
+    Passages,
+    PassageScores,
+    best_sentences,
+    clean_sentences,
+    decide,
+    passage_rows,
+    segment,
+    signals,
+    split_levels,
+)
 
 __all__ = ["Classification", "ThemeClassifier", "TopicModel", "iterative_folds"]
 
@@ -156,6 +169,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         training rows, as float16 (``None`` when ``cv < 2``): a committee
         whose disagreement points at articles worth labeling.
     fold_intercept_ : ndarray of shape (cv, n_themes) or None
+    folds_ : list of ndarray or None
+        The test rows of each cross-validation fold (``None`` when ``cv < 2``).
     n_features_in_ : int
 
     Examples
@@ -236,12 +251,13 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         low, high = self.threshold_range
         self.thresholds_ = np.full(Y.shape[1], 0.5)
-        self.oof_proba_ = self.fold_coef_ = self.fold_intercept_ = None
+        self.oof_proba_ = self.fold_coef_ = self.fold_intercept_ = self.folds_ = None
         bar = _progress_bar(self.verbose, (self.cv if self.cv >= 2 else 0) + 1)
         if self.cv >= 2:
             oof = np.zeros(Y.shape, dtype=float)
             fold_coef, fold_intercept = [], []
-            for k, test in enumerate(iterative_folds(Y, self.cv, self.random_state), 1):
+            folds = iterative_folds(Y, self.cv, self.random_state)
+            for k, test in enumerate(folds, 1):
                 if bar is not None:
                     bar.set_description(f"fold {k}/{self.cv}")
                 train = np.setdiff1d(np.arange(len(Y)), test)
@@ -252,6 +268,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
                 if bar is not None:
                     bar.update()
             self.oof_proba_ = oof
+            self.folds_ = folds
             self.fold_coef_ = np.stack(fold_coef)
             self.fold_intercept_ = np.stack(fold_intercept)
             self.thresholds_ = np.array(
@@ -278,6 +295,11 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """0/1 indicator matrix: probability at or above each theme's threshold."""
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
 
+    def fold_decision_function(self, X: Any, k: int) -> np.ndarray:
+        """Per-theme log-odds from the model of cross-validation fold ``k``."""
+        coef, intercept = self.fold_coef_[k], self.fold_intercept_[k]
+        return np.asarray(X @ coef.T.astype(np.float64)) + intercept.astype(np.float64)
+
     def fold_proba(self, X: Any) -> np.ndarray:
         """Probabilities from each cross-validation fold's model.
 
@@ -290,12 +312,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         if getattr(self, "fold_coef_", None) is None:
             raise ValueError("this classifier has no fold models (it was fitted with cv < 2).")
-        return np.stack(
-            [
-                _sigmoid(np.asarray(X @ c.T.astype(np.float64)) + b.astype(np.float64))
-                for c, b in zip(self.fold_coef_, self.fold_intercept_)
-            ]
-        )
+        return np.stack([_sigmoid(self.fold_decision_function(X, k)) for k in range(len(self.fold_coef_))])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -312,27 +329,43 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
 @dataclass(frozen=True)
 class Classification:
-    """The themes of one article.
+    """The themes of one article, on two levels.
 
     Attributes
     ----------
     labels : tuple of str
-        Themes at or above their threshold, highest score first.
+        Themes the article is about, at or above their threshold, highest
+        score first.
     scores : dict of str to float
-        Every theme's probability, in the model's theme order.
+        Every theme's about-probability, in the model's theme order.
     truncated : bool
         True when the article was longer than the model's ``max_chars`` and
         only its beginning was read.
+    mentions : dict of str to str
+        Themes the article names without being about them, best first, each
+        with the sentence that names it.  Never a theme of ``labels``.
+    evidence : dict of str to str
+        For each label, the sentence that shows it best.
+
+    Sentences are quoted from the article as written (HTML removed), and
+    never from its boilerplate (read-also tails, tag lists, share lines).
     """
 
     labels: tuple[str, ...]
     scores: dict[str, float] = field(repr=False)
     truncated: bool = False
+    mentions: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``{"labels": [...], "scores": {...}}`` (and
-        ``"truncated": true`` when it applies)."""
-        out: dict[str, Any] = {"labels": list(self.labels), "scores": self.scores}
+        """A JSON-ready dict: ``{"labels", "scores", "mentions", "evidence"}``
+        (and ``"truncated": true`` when it applies)."""
+        out: dict[str, Any] = {
+            "labels": list(self.labels),
+            "scores": self.scores,
+            "mentions": dict(self.mentions),
+            "evidence": dict(self.evidence),
+        }
         if self.truncated:
             out["truncated"] = True
         return out
@@ -351,21 +384,57 @@ def _label_matrix(label_sets: Sequence[Iterable[str]], labels: Sequence[str]) ->
     return Y
 
 
-class TopicModel(BaseEstimator):
-    """Raw Arabic articles in, themes out.
+def _join_sentences(sentences: Sequence[str], n_sentences: np.ndarray) -> list[str]:
+    """Each article's cleaned sentences, joined back into one text."""
+    out, start = [], 0
+    for n in n_sentences:
+        out.append(" ".join(sentences[start : start + n]))
+        start += n
+    return out
 
-    ``preprocessor`` -> ``vectorizer`` -> ``classifier``; each default is
-    built when ``fit`` runs (scikit-learn style: ``__init__`` stores only).
+
+def _log_odds(classifier: Any, X: Any) -> np.ndarray:
+    if isinstance(classifier, ThemeClassifier):
+        return classifier.decision_function(X)
+    p = np.clip(np.asarray(classifier.predict_proba(X), dtype=float), 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+@dataclass
+class _Answer:
+    """Everything the model computes for a batch of articles."""
+
+    passages: list[Passages]
+    articles: Any  # the article-level feature rows
+    about: np.ndarray
+    found: np.ndarray
+    scores: PassageScores
+    empty: np.ndarray  # log-odds of an empty text
+
+
+class TopicModel(BaseEstimator):
+    """Raw Arabic articles in, themes out, on two levels.
+
+    ``preprocessor`` -> ``vectorizer`` -> ``classifier`` -> ``passages``;
+    each default is built when ``fit`` runs (scikit-learn style:
+    ``__init__`` stores only).  The classifier scores the article, every
+    window of consecutive sentences and every sentence; the passage layer
+    (:class:`~arabictopics.passages.PassageLayer`) turns those scores into
+    the themes the article is *about* (``labels``) and the themes it only
+    *names* (``mentions``), each with its evidence sentence.
 
     Parameters
     ----------
     preprocessor : transformer or None, default=None
-        Text cleaner; ``None`` means :class:`ArabicPreprocessor`.
+        Text cleaner; ``None`` means :class:`ArabicPreprocessor`.  Applied
+        to each sentence.
     vectorizer : transformer or None, default=None
         Text to features; ``None`` means :func:`make_vectorizer`.
     classifier : estimator or None, default=None
         Multi-label classifier with ``predict_proba`` and ``thresholds_``;
         ``None`` means :class:`ThemeClassifier` seeded with ``random_state``.
+    passages : PassageLayer or None, default=None
+        ``None`` means :class:`~arabictopics.passages.PassageLayer`.
     random_state : int or None, default=None
         Seed passed to the default classifier.
 
@@ -374,8 +443,8 @@ class TopicModel(BaseEstimator):
     classes_ : ndarray of str
         Theme labels, in column order.
     thresholds_ : ndarray of float
-        Decision threshold per theme.
-    preprocessor_, vectorizer_, classifier_ : fitted steps.
+        About-threshold per theme.
+    preprocessor_, vectorizer_, classifier_, passages_ : fitted steps.
 
     Examples
     --------
@@ -383,28 +452,42 @@ class TopicModel(BaseEstimator):
     >>> m = TopicModel(classifier=ThemeClassifier(cv=0)).fit(texts, [["drugs"], ["drugs"], [], []])
     >>> m.classes_.tolist()
     ['drugs']
-    >>> m.classify("ضبط كبتاغون").labels
-    ('drugs',)
+    >>> r = m.classify("ضبط كبتاغون. وفاز الفريق.")
+    >>> r.labels, r.evidence
+    (('drugs',), {'drugs': 'ضبط كبتاغون.'})
     """
 
-    def __init__(self, *, preprocessor=None, vectorizer=None, classifier=None, random_state=None):
+    def __init__(self, *, preprocessor=None, vectorizer=None, classifier=None, passages=None, random_state=None):
         self.preprocessor = preprocessor
         self.vectorizer = vectorizer
         self.classifier = classifier
+        self.passages = passages
         self.random_state = random_state
 
-    def fit(self, X: Iterable[str], y: Sequence[Iterable[str]], *, labels: Sequence[str] | None = None) -> TopicModel:
-        """Fit on articles and their label sets.
+    def fit(
+        self,
+        X: Iterable[str],
+        y: Sequence[Iterable[str]],
+        *,
+        labels: Sequence[str] | None = None,
+        mentions: Sequence[Iterable[str] | None] | None = None,
+    ) -> TopicModel:
+        """Fit on articles, their label sets and, optionally, their mentions.
 
         Parameters
         ----------
         X : iterable of str
             Raw articles.
         y : sequence of iterables of str
-            The themes of each article (possibly empty).
+            The themes each article is about (possibly empty).
         labels : sequence of str, optional
             Theme names and their order.  Defaults to the default taxonomy's
             order when every label belongs to it, else sorted.
+        mentions : sequence of (iterable of str or None), optional
+            The themes each article names without being about them; ``None``
+            for an article whose mentions were not labeled.  Without any,
+            a theme is named when its best sentence alone reaches the
+            article-level threshold.
 
         Returns
         -------
@@ -414,6 +497,8 @@ class TopicModel(BaseEstimator):
         label_sets = [list(row) if not isinstance(row, str) else row for row in y]
         if len(label_sets) != len(texts):
             raise DataError(f"{len(texts)} documents but {len(label_sets)} label sets.")
+        if mentions is not None and len(mentions) != len(texts):
+            raise DataError(f"{len(texts)} documents but {len(mentions)} mention sets.")
         if labels is None:
             labels = _default_label_order({lab for row in label_sets if not isinstance(row, str) for lab in row})
         if not labels:
@@ -425,38 +510,137 @@ class TopicModel(BaseEstimator):
             self.classifier_ = clone(self.classifier)
         else:
             self.classifier_ = ThemeClassifier(random_state=self.random_state)
-        docs = self.preprocessor_.fit_transform(texts)
-        features = self.vectorizer_.fit_transform(docs)
-        self.classifier_.fit(features, Y)
+        self.passages_ = clone(self.passages) if self.passages is not None else PassageLayer()
+        self.preprocessor_.fit(texts)
+        segments = [segment(text, self.max_chars) for text in texts]
+        sentences = clean_sentences(self.preprocessor_, segments)
+        n_sentences = np.array([len(p.spans) for p in segments], dtype=np.int64)
+        self.vectorizer_.fit(_join_sentences(sentences, n_sentences))
+        articles, windows, sents, phrases, layout = passage_rows(
+            self.vectorizer_, sentences, n_sentences, self.passages_.window, self.passages_.min_terms
+        )
+        self.classifier_.fit(articles, Y)
         self.classes_ = np.asarray(labels, dtype=object)
+        folds = getattr(self.classifier_, "folds_", None)
+        cutoffs = _logit(self.classifier_.thresholds_)
+        if folds is None:
+            self.passages_.fit_rule(self.classifier_.thresholds_, self._oof_article_proba())
+            return self
+        oof = [np.zeros((M.shape[0], len(labels))) for M in (articles, windows, sents)]
+        owner = [
+            np.arange(len(texts)),
+            np.repeat(np.arange(len(texts)), layout.n_windows),
+            np.repeat(np.arange(len(texts)), n_sentences),
+        ]
+        fold_of = np.empty(len(texts), dtype=np.int64)
+        for k, test in enumerate(folds):
+            fold_of[test] = k
+        for k in range(len(folds)):
+            for z, M, rows_owner in zip(oof, (articles, windows, sents), owner):
+                rows = np.flatnonzero(fold_of[rows_owner] == k)
+                if len(rows):
+                    z[rows] = self.classifier_.fold_decision_function(M[rows], k)
+        scores = PassageScores(oof[0], oof[1], oof[2], self._hits(phrases, len(sentences)), layout)
+        F = signals(scores, cutoffs, self.classifier_.intercept_)
+        Y_found = known = None
+        if mentions is not None:
+            known = np.array([row is not None for row in mentions])
+            if known.any():
+                M = _label_matrix([row if row is not None else [] for row in mentions], labels)
+                Y_found = (Y | M).astype(np.int8)
+        self.passages_.fit(F, Y, Y_found, known, folds)
         return self
+
+    def _oof_article_proba(self) -> np.ndarray | None:
+        return getattr(self.classifier_, "oof_proba_", None)
+
+    def _hits(self, phrases: Any, n_sentences: int) -> np.ndarray:
+        """Which sentences hold one of each theme's key phrases (n_sentences, n_themes)."""
+        hits = np.zeros((n_sentences, len(self.classes_)), dtype=bool)
+        names = getattr(getattr(self.vectorizer_, "keyphrases_", None), "names_", None)
+        if phrases is None or names is None:
+            return hits
+        column = {name: k for k, name in enumerate(names)}
+        phrases = phrases.tocsc()
+        for j, label in enumerate(self.classes_):
+            k = column.get(str(label))
+            if k is not None:
+                hits[phrases[:, k].nonzero()[0], j] = True
+        return hits
 
     @property
     def thresholds_(self) -> np.ndarray:
-        return self.classifier_.thresholds_
+        """About-threshold per theme (the passage layer's)."""
+        return self.passages_.about_thresholds_
 
     @property
     def max_chars(self) -> int | None:
         """Longest input read per article (see :class:`ArabicPreprocessor`)."""
         return getattr(self.preprocessor_, "max_chars", DEFAULT_MAX_CHARS)
 
+    def _segments(self, texts: list[str]) -> tuple[list[Passages], list[str], np.ndarray]:
+        segments = [segment(text, self.max_chars) for text in texts]
+        sentences = clean_sentences(self.preprocessor_, segments)
+        return segments, sentences, np.array([len(p.spans) for p in segments], dtype=np.int64)
+
     def transform(self, X: Iterable[str]) -> Any:
-        """Feature matrix of raw articles (preprocessing + TF-IDF)."""
+        """Article-level feature matrix of raw articles."""
         check_is_fitted(self, "classes_")
-        return self.vectorizer_.transform(self.preprocessor_.transform(X))
+        _, sentences, n_sentences = self._segments(check_texts(X))
+        return self.vectorizer_.transform(_join_sentences(sentences, n_sentences))
+
+    def _answer(self, texts: list[str]) -> _Answer:
+        check_is_fitted(self, "classes_")
+        segments, sentences, n_sentences = self._segments(texts)
+        articles, windows, sents, phrases, layout = passage_rows(
+            self.vectorizer_, sentences, n_sentences, self.passages_.window, self.passages_.min_terms
+        )
+        clf = self.classifier_
+        stacked = _log_odds(clf, sp.vstack([articles, windows, sents, sp.csr_matrix((1, articles.shape[1]))], "csr"))
+        a, w = articles.shape[0], windows.shape[0]
+        scores = PassageScores(
+            stacked[:a],
+            stacked[a : a + w],
+            stacked[a + w : -1],
+            self._hits(phrases, len(sentences)),
+            layout,
+        )
+        F = signals(scores, _logit(clf.thresholds_), stacked[-1])  # the last row: an empty text
+        about, found = self.passages_.predict_proba(F, _logit(clf.thresholds_))
+        return _Answer(segments, articles, about, found, scores, stacked[-1])
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
-        """Per-theme probabilities, shape (n_documents, n_themes)."""
-        features = self.transform(X)  # checks that the model is fitted
-        return self.classifier_.predict_proba(features)
+        """Per-theme about-probabilities, shape (n_documents, n_themes)."""
+        texts = check_texts(X)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        return self._answer(texts).about
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """0/1 indicator matrix of shape (n_documents, n_themes), columns in ``classes_`` order."""
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
 
+    def predict_levels(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Both levels at once.
+
+        Returns
+        -------
+        (proba, mentions)
+            About-probabilities, and the 0/1 matrix of the themes each
+            article names without being about them, both (n_documents,
+            n_themes).
+        """
+        texts = check_texts(X)
+        if not texts:
+            empty = np.zeros((0, len(self.classes_)))
+            return empty, empty.astype(int)
+        answer = self._answer(texts)
+        _, named = split_levels(answer.about, answer.found, self.thresholds_, self.passages_.found_thresholds_)
+        return answer.about, named.astype(int)
+
     def classify_many(self, texts: Iterable[str]) -> list[Classification]:
-        """Classify a batch of articles: one preprocessing pass, one TF-IDF
-        transform and one matrix product for the whole batch.
+        """Classify a batch of articles: one preprocessing pass, one feature
+        pass and one matrix product for the whole batch.
 
         Parameters
         ----------
@@ -470,15 +654,28 @@ class TopicModel(BaseEstimator):
         texts = check_texts(texts)
         if not texts:
             return []
-        proba = self.predict_proba(texts)
+        answer = self._answer(texts)
         labels = [str(c) for c in self.classes_]
-        above = proba >= self.thresholds_
+        decisions = decide(answer.about, answer.found, self.thresholds_, self.passages_.found_thresholds_)
+        best = best_sentences(answer.scores)
         limit = self.max_chars
         out = []
-        for text, row, hits in zip(texts, proba.round(6).tolist(), above):
-            scores = dict(zip(labels, row))
-            chosen = sorted((labels[j] for j in np.flatnonzero(hits)), key=scores.__getitem__, reverse=True)
-            out.append(Classification(tuple(chosen), scores, limit is not None and len(text) > limit))
+        for i, (text, row, decision) in enumerate(zip(texts, answer.about.round(6).tolist(), decisions)):
+            passages = answer.passages[i]
+
+            def quote(j: int, i: int = i, passages: Passages = passages) -> str:
+                k = best[i, j]
+                return passages.sentence(k) if k >= 0 else ""
+
+            out.append(
+                Classification(
+                    tuple(labels[j] for j in decision.labels),
+                    dict(zip(labels, row)),
+                    limit is not None and len(text) > limit,
+                    {labels[j]: quote(j) for j in decision.mentions},
+                    {labels[j]: quote(j) for j in decision.labels},
+                )
+            )
         return out
 
     def classify(self, text: str) -> Classification:
@@ -499,6 +696,11 @@ class TopicModel(BaseEstimator):
         from .explain import explain
 
         return explain(self, text, theme=theme, top_terms=top_terms, top_sentences=top_sentences)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
 
 
 def _default_label_order(seen: set[str]) -> list[str]:

@@ -29,9 +29,11 @@ from .charsets import ALEF_FORMS, DIACRITICS, FOLD_MAP, TATWEEL
 __all__ = [
     "STOP_WORDS",
     "analyze",
+    "article_spans",
     "clean",
     "light_stem",
     "normalize",
+    "sentence_spans",
     "split_sentences",
     "strip_boilerplate",
     "strip_html",
@@ -63,6 +65,19 @@ _fold_char = FOLD_MAP.__getitem__
 
 def _fold(match: re.Match[str]) -> str:
     return _fold_char(match.group())
+
+
+def _nfkc(text: str) -> str:
+    """Unicode NFKC, line by line: most lines of news are already NFKC
+    (a quick check), and one line that is not should not cost a full
+    normalization of the whole text.  A line break composes with nothing,
+    so the result is ``unicodedata.normalize("NFKC", text)``."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return "\n".join(
+        line if unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
+        for line in text.split("\n")
+    )
 
 
 def normalize(text: str) -> str:
@@ -97,7 +112,7 @@ def normalize(text: str) -> str:
     >>> normalize("هل انتهى؟ نعم، UAV")
     'هل انتهي? نعم, uav'
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = _nfkc(text)
     for char, replacement in _FREQUENT_FOLDS:
         text = text.replace(char, replacement)
     if _RARE_FOLD_RE.search(text) is not None:
@@ -280,6 +295,79 @@ def _is_tag_line(line: str) -> bool:
     return bool(stripped) and len(stripped.split()) <= _MAX_TAG_WORDS and not _SENTENCE_END_RE.search(stripped)
 
 
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every line of ``text``, without the line break."""
+    spans = []
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        spans.append((start, end))
+        start = end + 1
+    spans.append((start, len(text)))
+    return spans
+
+
+def article_spans(text: str) -> list[tuple[int, int]]:
+    """Where the article is in a page: the ``(start, end)`` offsets of the
+    lines :func:`strip_boilerplate` keeps, in order.
+
+    The offsets point into ``text`` itself, so the article can be quoted as
+    written (original letters, diacritics and all); the last span is cut
+    where a late read-also marker starts in a flattened one-line page.
+
+    Parameters
+    ----------
+    text : str
+        Article text without HTML (see :func:`strip_html`).
+
+    Returns
+    -------
+    list of (int, int)
+
+    Examples
+    --------
+    >>> page = "وزير الداخلية يبحث التعاون\\nطباعة شارك\\nنص الخبر\\nإقرأ أيضاً:\\nخبر آخر"
+    >>> [page[a:b] for a, b in article_spans(page)]
+    ['وزير الداخلية يبحث التعاون', 'نص الخبر']
+    """
+    kept: list[tuple[int, int]] = []
+    in_tags = False
+    seen_chars = 0
+    for start, end in _line_spans(text):
+        line = text[start:end]
+        if _READ_ALSO_RE.match(line) and seen_chars:
+            break
+        if in_tags and _is_tag_line(line):
+            continue
+        in_tags = False
+        if _TAGS_RE.match(line):
+            in_tags = True
+            continue
+        if (
+            _READ_ALSO_INLINE_RE.match(line)
+            or _SHARE_RE.match(line)
+            or _LOGO_RE.match(line)
+            or _RIGHTS_RE.match(line)
+            or (_SOURCE_RE.match(line) and len(line.split()) <= _MAX_SOURCE_WORDS)
+        ):
+            continue
+        kept.append((start, end))
+        seen_chars += len(line.strip())
+    if len(kept) == 1:  # a flattened page: cut a late read-also marker
+        start, end = _trimmed(text, *kept[0])
+        match = _READ_ALSO_MIDLINE_RE.search(text, start + (end - start) // 2, end)
+        if match:
+            kept[0] = (start, match.start())
+    return kept
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` moved inwards past surrounding whitespace."""
+    piece = text[start:end]
+    stripped = piece.lstrip()
+    start += len(piece) - len(stripped)
+    return start, start + len(stripped.rstrip())
+
+
 def strip_boilerplate(text: str) -> str:
     """Remove the page furniture that news sites wrap around an article.
 
@@ -296,7 +384,8 @@ def strip_boilerplate(text: str) -> str:
       and copyright/follow-us lines are dropped.
 
     Markers match with or without hamza, diacritics, tatweel and Persian
-    letters, so raw and normalized text are both handled.
+    letters, so raw and normalized text are both handled.  The kept lines
+    are :func:`article_spans`.
 
     Parameters
     ----------
@@ -315,36 +404,7 @@ def strip_boilerplate(text: str) -> str:
     >>> strip_boilerplate("نص الخبر\\nالمصدر: وكالة الأنباء\\nكلمات دلالية:\\nالإمارات\\nطباعة شارك")
     'نص الخبر'
     """
-    lines = text.split("\n")
-    kept: list[str] = []
-    in_tags = False
-    seen_chars = 0
-    for line in lines:
-        if _READ_ALSO_RE.match(line) and seen_chars:
-            break
-        if in_tags and _is_tag_line(line):
-            continue
-        in_tags = False
-        if _TAGS_RE.match(line):
-            in_tags = True
-            continue
-        if (
-            _READ_ALSO_INLINE_RE.match(line)
-            or _SHARE_RE.match(line)
-            or _LOGO_RE.match(line)
-            or _RIGHTS_RE.match(line)
-            or (_SOURCE_RE.match(line) and len(line.split()) <= _MAX_SOURCE_WORDS)
-        ):
-            continue
-        kept.append(line)
-        seen_chars += len(line.strip())
-    text = "\n".join(kept).strip()
-    if len(kept) == 1:  # a flattened page: cut a late read-also marker
-        half = len(text) // 2
-        match = _READ_ALSO_MIDLINE_RE.search(text, half)
-        if match:
-            text = text[: match.start()].rstrip()
-    return text
+    return "\n".join(text[start:end] for start, end in article_spans(text)).strip()
 
 
 # --------------------------------------------------------------------------
@@ -588,6 +648,18 @@ def analyze(text: str) -> list[str]:
 # --------------------------------------------------------------------------
 
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?؟])\s+|\n+")
+# A sentence: from a non-space character to the first . ! ? ؟ followed by
+# whitespace, or else to the last non-space character.  Searched within one
+# line, each match consumes what it scanned: linear in the line's length.
+_SENTENCE_RE = re.compile(r"\S(?:.*?[.!?؟](?=\s)|.*\S)?")
+# Where a run-on sentence may be cut: after a comma or semicolon, Arabic or Latin.
+_CLAUSE_END_RE = re.compile(r"[،؛,;](?=\s)")
+#: A sentence longer than this many characters is cut into clauses of at
+#: least :data:`MIN_CLAUSE_CHARS`: Arabic news runs whole speeches into one
+#: sentence joined by «،», and a theme named in one clause of it should be
+#: found, and quoted, there.
+MAX_SENTENCE_CHARS = 400
+MIN_CLAUSE_CHARS = 150
 
 
 def split_sentences(text: str) -> list[str]:
@@ -608,3 +680,67 @@ def split_sentences(text: str) -> list[str]:
     ['ضبطت الشرطة شحنة.', 'وأحالت المتهمين؟', 'سطر جديد']
     """
     return [s.strip() for s in _SENTENCE_SPLIT_RE.split(text) if s and s.strip()]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences of an article, as ``(start, end)`` offsets into ``text``.
+
+    Only the article's own lines are read (:func:`article_spans`: no
+    read-also tail, tag list, share or source line); each line is split
+    after ``. ! ? ؟`` followed by whitespace, and every span is trimmed of
+    surrounding whitespace.  ``text[start:end]`` is the sentence as written.
+
+    Parameters
+    ----------
+    text : str
+        Article text without HTML (see :func:`strip_html`).
+
+    Returns
+    -------
+    list of (int, int)
+        Non-empty sentences in order.
+
+    Examples
+    --------
+    >>> page = "ضبط شحنة حشيش\\nأعلنت الشرطة ضبط الشحنة. وأوقفت ثلاثة!\\nكلمات دلالية:\\nمخدرات"
+    >>> [page[a:b] for a, b in sentence_spans(page)]
+    ['ضبط شحنة حشيش', 'أعلنت الشرطة ضبط الشحنة.', 'وأوقفت ثلاثة!']
+    """
+    lines = article_spans(text)
+    if not lines:
+        return []
+    spans = []
+    k, (line_start, line_end) = 0, lines[0]
+    for match in _SENTENCE_RE.finditer(text, line_start, lines[-1][1]):  # no match crosses a line break
+        start, end = match.span()
+        while start >= line_end:
+            k += 1
+            if k == len(lines):
+                return spans
+            line_start, line_end = lines[k]
+        if start < line_start:  # a dropped line
+            continue
+        if end > line_end:  # the article was cut inside this line
+            start, end = _trimmed(text, start, line_end)
+            if end <= start:
+                continue
+        if end - start > MAX_SENTENCE_CHARS:
+            spans.extend(_clauses(text, start, end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A sentence, cut after commas into clauses when it runs longer than
+    :data:`MAX_SENTENCE_CHARS` (no clause shorter than :data:`MIN_CLAUSE_CHARS`)."""
+    if end - start <= MAX_SENTENCE_CHARS:
+        return [(start, end)]
+    out = []
+    for match in _CLAUSE_END_RE.finditer(text, start, end):
+        cut = match.end()
+        if cut - start >= MIN_CLAUSE_CHARS and end - cut >= MIN_CLAUSE_CHARS:
+            out.append(_trimmed(text, start, cut))
+            start = cut
+    out.append(_trimmed(text, start, end))
+    return out

@@ -66,8 +66,7 @@ def train(
     if not isinstance(data, LabeledData):
         data = load_labeled(data, keep_labels=labels, **load_options)
     elif labels is not None:
-        keep = set(labels)
-        data.labels = [[label for label in row if label in keep] for row in data.labels]
+        data.keep(labels)
     themes = _check_trainable(data, cv)
     if labels is not None:
         absent = [label for label in labels if label not in themes]
@@ -79,9 +78,19 @@ def train(
         themes = [label for label in labels if label in themes]
     classifier = ThemeClassifier(cv=cv, random_state=random_state, verbose=progress)
     model = TopicModel(classifier=classifier, random_state=random_state)
-    model.fit(data.texts, data.labels, labels=None if labels is None else themes)
+    model.fit(
+        data.texts,
+        data.labels,
+        labels=None if labels is None else themes,
+        mentions=data.mentions if data.has_mentions() else None,
+    )
     metadata: dict[str, Any] = {
-        "training_data": {"sha256": data.sha256, "bytes": data.n_bytes, "articles": len(data)},
+        "training_data": {
+            "sha256": data.sha256,
+            "bytes": data.n_bytes,
+            "articles": len(data),
+            "articles_with_mentions": sum(1 for row in data.mentions if row is not None),
+        },
         "random_state": random_state,
         "cv_folds": cv,
     }

@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     audited = Counter()  # off_total, off_hit, on_total, on_extra, unaudited_hit
     head_total = head_hit = border_total = border_hit = 0
     head_themes: Counter[str] = Counter()
+    named_themes: Counter[str] = Counter()
     border_themes: Counter[str] = Counter()
     fired: list[tuple[str, str, float, str, tuple[str, ...], str]] = []  # (group, id, top score, audit, themes, title)
     print(
@@ -164,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                 head_total += 1
                 audited["on_total" if truth else "off_total"] += 1
                 audited["on_extra" if truth else "off_hit"] += false_alarm
+                audited["off_named"] += not truth and bool(result.mentions)
+                named_themes.update(list(result.mentions) if not truth else [])
                 audited["unaudited_hit"] += bool(result.labels) and truth is None
             elif in_border:
                 border_total += 1
@@ -206,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{rate(off_hit, off_total)} (target < {args.target:.0%}): {verdict}\n"
             f"  on-theme articles (a theme by our guide): {audited['on_total']}; "
             f"given a theme they do not carry: {audited['on_extra']}\n"
-            f"  alarms on articles the audit never saw (counted as false positives): {audited['unaudited_hit']}"
+            f"  alarms on articles the audit never saw (counted as false positives): {audited['unaudited_hit']}\n"
+            "  off-topic articles that name a theme (a mention; an upper bound: the audit labeled one level, and some "
+            f"of these do name a theme): {audited['off_named']} of {off_total} = "
+            f"{rate(audited['off_named'], off_total)} (target <= 5%)\n"
+            "    themes named: " + (", ".join(f"{t} {c}" for t, c in named_themes.most_common()) or "-")
         )
     print(f"borderline set (technology, health): {border_hit} of {border_total} = {rate(border_hit, border_total)}")
     print("  themes fired: " + (", ".join(f"{t} {c}" for t, c in border_themes.most_common()) or "-"))

@@ -1,7 +1,7 @@
 """Speed, memory and cold start, measured side by side in one run.
 
     python benchmarks/throughput.py [--docs 6000] [--cli-docs 160000] [--rss-small-mb 20] [--rss-large-mb 200]
-                                    [--skip-dask] [--repeat 3]
+                                    [--skip-dask] [--repeat 3] [--baseline REV]
 
 Documents: the real articles of ../shared/corpora (ANT v2.1, ~2-3 KB each)
 repeated to --docs, or the fixtures repeated when ../shared is absent.
@@ -9,7 +9,9 @@ Prints articles/s and MB/s for
   (a) reference: sklearn TfidfVectorizer() fitted on the fixtures, transform only, raw text;
   (b) our preprocessing alone (arabictopics.clean);
   (c) our full classify_many, one process, chunks of 256;
-  (a), (b) and (c) each in a fresh process (cold caches, as at the start of a real run);
+  (c0) the same with the code and shipped model of git revision --baseline (default 3fbaf1a,
+      before the passage layer), extracted with `git archive`: what the two-level answer costs;
+  (a), (b), (c) and (c0) each in a fresh process (cold caches, as at the start of a real run);
   (d) the CLI with --jobs 2 (and --jobs 1, same input, for the parallel speed-up), on a
       large input (--cli-docs articles, ~460 MB by default), whole runs, and in steady state:
       the time of a run on a quarter of the input subtracted, so that start-up (python,
@@ -45,9 +47,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-import arabictopics  # noqa: E402
-from arabictopics.text import clean  # noqa: E402
 
 RSS_WRAPPER = (
     "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
@@ -118,9 +117,15 @@ def machine_check() -> dict[str, float]:
     return out
 
 
-def measure(kind: str, n_docs: int) -> float:
-    """Seconds for (a), (b) or (c) on the first ``n_docs`` documents, in this
-    (fresh) process: cold caches, as on the first chunks of a real run."""
+def measure(kind: str, n_docs: int, code_root: str | None = None) -> float:
+    """Seconds for (a), (b), (c) or (c0) on the first ``n_docs`` documents, in
+    this (fresh) process: cold caches, as on the first chunks of a real run.
+    ``code_root``: import arabictopics from there (the baseline revision)."""
+    if code_root:
+        sys.path.insert(0, code_root)
+    import arabictopics
+    from arabictopics.text import clean
+
     texts, _ = load_texts(n_docs)
     if kind == "a":
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -146,23 +151,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-large-mb", type=int, default=200)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every measurement (medians shown)")
+    parser.add_argument("--baseline", default="3fbaf1a", help="git revision for (c0), or 'none'")
     parser.add_argument("--measure", choices=("a", "b", "c"), help=argparse.SUPPRESS)  # one timing, in a child
+    parser.add_argument("--code-root", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        print(measure(args.measure, args.docs))
+        print(measure(args.measure, args.docs, args.code_root))
         return 0
+    baseline_dir = tempfile.TemporaryDirectory()
+    baseline = None
+    if args.baseline != "none":
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", args.baseline, "arabictopics"], capture_output=True, check=False
+        )
+        if archive.returncode == 0:
+            subprocess.run(["tar", "-x", "-C", baseline_dir.name], input=archive.stdout, check=True)
+            baseline = baseline_dir.name
+        else:
+            print(f"(c0) skipped: git archive {args.baseline} failed: {archive.stderr.decode().strip()}")
     texts, source = load_texts(args.docs)
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     print(f"{len(texts)} documents from {source}, {mb:.1f} MB, mean {mb * 1e6 / len(texts):.0f} bytes")
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # (a), (b), (c): each in a fresh process, in interleaved rounds.
-    inproc: dict[str, list[float]] = {"a": [], "b": [], "c": []}
+    inproc: dict[str, list[float]] = {"a": [], "b": [], "c": [], **({"c0": []} if baseline else {})}
     for _ in range(args.repeat):
         for kind in inproc:
-            command = [sys.executable, __file__, "--measure", kind, "--docs", str(args.docs)]
+            command = [sys.executable, __file__, "--measure", kind[0], "--docs", str(args.docs)]
+            if kind == "c0":
+                command += ["--code-root", str(baseline)]
             out_text = subprocess.run(command, check=True, env=env, capture_output=True, text=True).stdout
             inproc[kind].append(float(out_text.split()[-1]))
+    baseline_dir.cleanup()
     results: dict[str, float] = {kind: statistics.median(times) for kind, times in inproc.items()}
 
     def round_ratio(top: str, bottom: str) -> float:
@@ -242,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(a) reference TfidfVectorizer.transform   {rate('a')}")
     print(f"(b) arabictopics preprocessing            {rate('b')}")
     print(f"(c) classify_many, one process            {rate('c')}")
+    if "c0" in results:
+        print(f"(c0) classify_many of {args.baseline}          {rate('c0')}")
     print(f"    CLI --jobs 1, {args.cli_docs} articles (incl. start-up, median of {args.repeat})  {cli_rate('1')}")
     print(f"(d) CLI --jobs 2, {args.cli_docs} articles (incl. start-up, median of {args.repeat})  {cli_rate('2')}")
     if not args.skip_dask:
@@ -260,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
         f"(b)/(a) = {round_ratio('b', 'a'):.2f}   (c)/(a) = {round_ratio('c', 'a'):.2f}  [target >= 0.5]; "
         "medians of the rounds' ratios"
     )
+    if "c0" in results:
+        print(
+            f"(c)/(c0) = {round_ratio('c', 'c0'):.2f}  [target >= 0.8]: the two-level answer costs "
+            f"{1 / round_ratio('c', 'c0'):.2f}x the time of {args.baseline}'s classify_many [target <= 1.25]"
+        )
     # The speed-ups are taken within each round (runs a few seconds apart) and
     # their median is reported: this machine's speed drifts between rounds.
     pair = statistics.median(j1 / j2 for j1, j2 in zip(runs["1"], runs["2"]))

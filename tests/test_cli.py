@@ -52,6 +52,10 @@ def test_classify_example_article():
         "training",
     }
     assert proc.stderr == ""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert set(record["evidence"]) == set(record["labels"])
+    assert all(sentence in text for sentence in [*record["evidence"].values(), *record["mentions"].values()])
+    assert not set(record["mentions"]) & set(record["labels"])
 
 
 def test_stdin_table_and_json():
@@ -93,7 +97,8 @@ def test_output_file_csv_and_jobs(tmp_path):
     assert [r["id"] for r in single] == [str(i) for i in range(40)]
     assert single == parallel
     csv_out = run(*args, "--format", "csv", check_code=0).stdout.splitlines()
-    assert csv_out[0].startswith("id,labels,cybercrime") and len(csv_out) == 41
+    assert csv_out[0].startswith("id,labels,mentions,cybercrime") and len(csv_out) == 41
+    assert csv_out[0].endswith(",evidence_technology,evidence_training,error")
     for fmt in ("csv", "json"):  # formatted in the workers: byte-identical to one process
         one = run(*args, "--format", fmt, check_code=0).stdout
         assert run(*args, "--format", fmt, "--jobs", "2", check_code=0).stdout == one
@@ -188,10 +193,15 @@ def test_train_evaluate_explain_stats(tmp_path, records):
     assert "cross-validated" in proc.stdout and model.exists()
     assert json.loads((tmp_path / "m.atm.report.json").read_text())["labels"]["drugs"]["support"] > 0
     proc = run("evaluate", str(model), str(data), "--format", "json", check_code=0)
-    assert set(json.loads(proc.stdout)["labels"]) == {"drugs", "drones"}
+    report = json.loads(proc.stdout)
+    assert set(report["labels"]) == {"drugs", "drones"}
+    assert report["found"]["n_documents"] == len(subset)  # the fixtures carry mentions: the second level is scored
+    assert "found (labels + mentions" in run("evaluate", str(model), str(data), check_code=0).stdout
     proc = run("explain", "--model", str(model), "--format", "json", str(EXAMPLE), check_code=0)
     themes = json.loads(proc.stdout)[0]["themes"]
     assert themes and all(t["terms"] for t in themes)
+    assert {t["level"] for t in themes} <= {"about", "named"}
+    assert all(s in EXAMPLE.read_text(encoding="utf-8") for t in themes for s in t["sentences"])
     stats = json.loads(run("stats", str(data), check_code=0).stdout)
     assert stats["articles"] == len(subset)
 

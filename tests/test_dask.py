@@ -29,4 +29,9 @@ def test_bag_and_dataframe_match_classify_many(default_model, records):
             frame = dd.from_pandas(pd.DataFrame({"text": texts}), npartitions=4)
             out = classify_dataframe(frame, "text", client=client).compute()
     assert out["labels"].tolist() == ["|".join(e["labels"]) for e in expected]
+    assert out["mentions"].tolist() == ["|".join(e["mentions"]) for e in expected]
     assert out["score_drugs"].tolist() == [e["scores"]["drugs"] for e in expected]
+    assert out["evidence_drugs"].tolist() == [
+        e["evidence"].get("drugs", e["mentions"].get("drugs", "")) for e in expected
+    ]
+    assert all("mentions" in e and "evidence" in e for e in got)

@@ -32,6 +32,42 @@ def test_jsonl_csv_folder(tmp_path):
     assert len(data.sha256) == 64 and data.n_bytes > 0
 
 
+def test_mentions_are_read_where_given_and_unknown_elsewhere(tmp_path):
+    j = _jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "1", "text": "نص اول", "labels": ["diplomacy"], "mentions": ["drugs", "drones"]},
+            {"id": "2", "text": "نص", "labels": [], "mentions": []},
+            {"id": "3", "text": "نص ثالث", "labels": ["drugs"]},
+        ],
+    )
+    c = tmp_path / "b.csv"
+    c.write_text("id,body,themes,named\n4,نص رابع,drugs,terrorism|training\n5,نص خامس,,\n", encoding="utf-8")
+    data = load_labeled(j)
+    assert data.mentions == [["drones", "drugs"], [], None]
+    assert data.has_mentions()
+    data = load_labeled(c, text_column="body", labels_column="themes", mentions_column="named")
+    assert data.mentions == [["terrorism", "training"], []] and data.labels == [["drugs"], []]
+    assert load_labeled(c, text_column="body", labels_column="themes").mentions == [None, None]
+    data = load_labeled(j, keep_labels=["drugs", "diplomacy"])
+    assert data.mentions == [["drugs"], [], None]
+    stats = describe(load_labeled(j))
+    assert stats["with_mentions"] == 2 and stats["per_mention"] == {"drones": 1, "drugs": 1}
+
+
+def test_a_theme_in_both_levels_is_refused(tmp_path):
+    j = _jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": "نص", "labels": ["drugs"], "mentions": ["drugs"]}])
+    with pytest.raises(DataError, match=r"a.jsonl:1: drugs in both labels and mentions"):
+        load_labeled(j)
+    j = _jsonl(tmp_path / "b.jsonl", [{"id": "1", "text": "نص", "labels": [], "mentions": "drugs, drones"}])
+    with pytest.raises(DataError, match="holds a comma; separate mentions"):
+        load_labeled(j)
+    with pytest.raises(DataError, match="unknown label"):
+        load_labeled(
+            _jsonl(tmp_path / "c.jsonl", [{"text": "نص", "labels": [], "mentions": ["drogs"]}]), known_labels=["drugs"]
+        )
+
+
 def test_errors_name_file_and_line(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text(

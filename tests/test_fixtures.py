@@ -26,10 +26,12 @@ GENRES = {
 def test_schema(records):
     themes = set(theme_labels())
     for r in records:
-        assert set(r) <= {"id", "text", "labels", "genre", "country", "note"}, r["id"]
+        assert set(r) <= {"id", "text", "labels", "mentions", "genre", "country", "note"}, r["id"]
         assert isinstance(r["text"], str) and r["text"].strip(), r["id"]
         assert r["labels"] == sorted(set(r["labels"])), r["id"]
         assert set(r["labels"]) <= themes, r["id"]
+        assert r["mentions"] == sorted(set(r["mentions"])) and set(r["mentions"]) <= themes, r["id"]
+        assert not set(r["labels"]) & set(r["mentions"]), r["id"]
         assert r["genre"] in GENRES, r["id"]
         assert isinstance(r["country"], str) and r["country"], r["id"]
     assert len({r["id"] for r in records}) == len(records)
@@ -49,3 +51,13 @@ def test_counts_meet_the_plan(records):
     assert stats["with_note"] >= 60
     assert stats["words"]["min"] <= 60 and stats["words"]["max"] >= 500
     assert len(Counter(r["country"] for r in records)) >= 12
+
+
+def test_long_multi_theme_news_on_two_levels(records):
+    # The genre users care most about: long cooperation news that names many themes.
+    long = [r for r in records if len(r["text"]) >= 2500]
+    assert len(long) >= 200 and sum(len(r["text"]) > 6000 for r in long) >= 40
+    assert sum(len(r["mentions"]) >= 2 for r in long) >= 150
+    stats = describe(load_labeled(FIXTURES, known_labels=theme_labels()))
+    assert stats["with_mentions"] == len(records)
+    assert all(stats["per_mention"].get(theme, 0) >= 20 for theme in theme_labels()), stats["per_mention"]

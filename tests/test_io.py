@@ -110,6 +110,40 @@ def test_write_records_formats():
         assert "bad" in buf.getvalue()
 
 
+def test_every_format_carries_both_levels():
+    import csv
+    import io
+
+    record = {
+        "id": "a",
+        "labels": ["drugs"],
+        "scores": {"drugs": 0.9, "drones": 0.1},
+        "mentions": {"drones": "واعتراض طائرة مسيّرة، قرب الحدود"},
+        "evidence": {"drugs": "ضبط شحنة «كبتاغون»\tفي الميناء"},
+    }
+    buf = io.StringIO()
+    write_records([record], buf, "jsonl", ["drugs", "drones"])
+    assert json.loads(buf.getvalue()) == record
+    for fmt, delimiter in (("csv", ","), ("tsv", "\t")):
+        buf = io.StringIO()
+        write_records([record], buf, fmt, ["drugs", "drones"])
+        header, row = csv.reader(io.StringIO(buf.getvalue()), delimiter=delimiter)
+        assert header == ["id", "labels", "mentions", "drugs", "drones", "evidence_drugs", "evidence_drones", "error"]
+        assert row == [
+            "a",
+            "drugs",
+            "drones",
+            "0.9",
+            "0.1",
+            record["evidence"]["drugs"],
+            record["mentions"]["drones"],
+            "",
+        ]
+    buf = io.StringIO()
+    write_records([record], buf, "table", ["drugs", "drones"])
+    assert "drugs (0.90)" in buf.getvalue() and "يذكر أيضاً / also names: drones" in buf.getvalue()
+
+
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(max_size=30), min_size=1, max_size=10), st.booleans(), st.booleans())
 def test_jsonl_stream_round_trip(tmp_path, texts, bom, crlf):

@@ -28,9 +28,9 @@ from arabictopics import (
     InputError,
     ModelError,
     clean,
-    features,
     load_labeled,
     load_model,
+    passages,
     save_model,
     train,
 )
@@ -236,11 +236,11 @@ def test_nul_bytes_in_files(tmp_path):
 def test_20mb_article_bounded_time_and_memory(default_model, monkeypatch):
     article = (DRUGS + ". ") * (20_000_000 // len((DRUGS + ". ").encode()))  # 20 MB of UTF-8
     seen: list[int] = []
-    real_clean = features.clean
-    monkeypatch.setattr(features, "clean", lambda text: seen.append(len(text)) or real_clean(text))
+    real_strip_html = passages.strip_html
+    monkeypatch.setattr(passages, "strip_html", lambda text: seen.append(len(text)) or real_strip_html(text))
     result = default_model.classify(article)
     assert result.truncated and "drugs" in result.labels
-    assert seen == [default_model.max_chars]  # only the first max_chars characters are ever cleaned: bounded time
+    assert seen == [default_model.max_chars]  # only the first max_chars characters are ever read: bounded time
     tracemalloc.start()
     try:
         default_model.classify(article)

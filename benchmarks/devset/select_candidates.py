@@ -18,6 +18,16 @@ single hit is enough, over the news sections (and the technology sections
 for the technology theme), up to ``ROUND2_PER_THEME`` new articles each,
 shuffled by its own seed so round 1 stays exactly as it was.
 
+Round 3 (added with the two-level labels: what an article is about, and
+what it names): long agenda-style news, the genre where one article names
+many themes.  Over the news sections (ANT v2.1 middleEast /
+internationalNews, ANT v1.1 politic / localNews / internationalNews),
+articles of at least ``ROUND3_MIN_CHARS`` characters (the longest quarter of
+those sections) with at least two meeting words and one cooperation or
+agenda word; ranked by the number of distinct such markers times the
+number of themes whose keyword regex they hit (ties broken by its own seed),
+the best ``ROUND3_N`` not already chosen.
+
 Writes ``candidates.jsonl``: {"corpus", "id", "section", "route"}.  The text
 stays in ../shared and is joined at run time.  Usage:
 
@@ -74,6 +84,15 @@ ROUND2_KEYWORDS = {
     ),
     "training": r"مناورات|تمرين|تمارين|تدريبات مشتركة|دورة تدريبية|دورة تكوينية|تدريب (?:عسكري|أمني)|محاكاة",
 }
+ROUND3_SEED = SEED + 2
+ROUND3_N = 70
+ROUND3_MIN_CHARS = 1200
+ROUND3_SECTIONS = {"middleEast", "internationalNews", "politic", "localNews"}
+MEETING_WORDS = r"اجتماع|لقاء|مؤتمر|قمة|مباحثات|محادثات|زيارة|استقبل|ملتقى|منتدى|ندوة|وزير"
+AGENDA_WORDS = (
+    r"التعاون|التنسيق|مذكرة تفاهم|اتفاقي|البيان الختامي|بيان مشترك|جدول الأعمال|تبادل الخبرات|الشراكة|"
+    r"بحث|ناقش|تناول|ملفات|القضايا|التوصيات"
+)
 TRAP_WORDS = r"الهجوم|هجوم|قمة|تدريب|التدريبات|اختراق|مخدر|تخدير|مسيرة|فيروس|الحدود|انهيار|قذيفة|حريق|طائرة"
 
 
@@ -124,6 +143,21 @@ def main(argv: list[str] | None = None) -> int:
         rx = re.compile(pattern)
         sections = news + ([item for item in off if item[2] == "technology"] if theme == "technology" else [])
         take([item for item in sections if rx.search(item[3])], ROUND2_PER_THEME, f"round2:{theme}", rng2)
+    rng3 = random.Random(ROUND3_SEED)
+    meeting, agenda = re.compile(MEETING_WORDS), re.compile(AGENDA_WORDS)
+    themes = [re.compile(pattern) for pattern in THEME_KEYWORDS.values()]
+    ranked = []
+    for item in news:
+        text = item[3]
+        if item[2] not in ROUND3_SECTIONS or len(text) < ROUND3_MIN_CHARS or (item[0], item[1]) in chosen:
+            continue
+        meetings, agendas = meeting.findall(text), agenda.findall(text)
+        if len(meetings) < 2 or not agendas:
+            continue
+        markers = len(set(meetings)) + len(set(agendas))
+        ranked.append((markers * (1 + sum(1 for rx in themes if rx.search(text))), rng3.random(), item))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    take([r[2] for r in ranked[:ROUND3_N]], ROUND3_N, "round3:agenda", random.Random(ROUND3_SEED))
     with open(args.out, "w", encoding="utf-8") as fh:
         for rec in chosen.values():
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
