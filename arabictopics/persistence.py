@@ -346,6 +346,12 @@ def _load(path: Path, pinned: str | None = None) -> Any:
         raise ModelError(
             f"{path} holds a {type(model).__name__}, not a TopicModel; it was not written by arabictopics."
         )
+    if hasattr(model, "classes_") and not hasattr(model, "passages_"):
+        raise ModelError(
+            f"{path} was trained by an arabictopics version without the two-level answer (no passage layer, "
+            f"library version {meta.get('library_version', '?')}); retrain it from its data with "
+            "`arabictopics train DATA -o MODEL`."
+        )
     try:
         labels = [str(label) for label in model.classes_]
         thresholds = [round(float(t), 6) for t in model.thresholds_]

@@ -89,6 +89,22 @@ def test_pickle_of_other_object(saved):
         load_model(saved)
 
 
+def test_model_without_the_passage_layer_says_retrain(saved, small_model):
+    import copy
+    import hashlib
+    import io
+
+    old = copy.copy(small_model)
+    del old.passages_  # what a model trained before the two-level answer holds
+    buffer = io.BytesIO()
+    joblib.dump(old, buffer)
+    meta = _rewrite(saved)
+    meta["payload_sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    _rewrite(saved, meta, buffer.getvalue())
+    with pytest.raises(ModelError, match="without the two-level answer.*arabictopics train"):
+        load_model(saved)
+
+
 def test_checksum_checked_before_unpickling(saved, monkeypatch):
     meta = _rewrite(saved)
     _rewrite(saved, meta, b"garbage that would explode if unpickled")
