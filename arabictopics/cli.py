@@ -228,8 +228,13 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .evaluation import EvaluationReport
+    from .persistence import save_model
     from .training import train
 
+    report_path = f"{args.output}.report.json"
+    for path in (args.output, report_path):  # before any work: exit 2 must mean nothing was written
+        if os.path.isdir(path):
+            raise _UsageError(f"{path} is a directory; give -o a file path (the report goes to MODEL.report.json).")
     keep = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
     data = _load_data(args, keep_labels=keep)
     if not args.quiet:
@@ -237,15 +242,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
             f"arabictopics: training on {len(data)} articles, {args.cv}-fold CV, seed {args.seed}...", file=sys.stderr
         )
     progress = not args.quiet and sys.stderr.isatty()
-    model, meta = train(data, labels=keep, cv=args.cv, random_state=args.seed, output=args.output, progress=progress)
+    model, meta = train(data, labels=keep, cv=args.cv, random_state=args.seed, progress=progress)
     report = meta.get("cv_metrics")
+    companions = {report_path: json.dumps(report, ensure_ascii=False, indent=1)} if report else None
+    try:
+        save_model(model, args.output, metadata=meta, companions=companions)
+    except OSError as exc:
+        where = exc.filename or args.output
+        raise _UsageError(f"cannot write {where}: {exc.strerror or exc}; nothing was written.") from None
     if report:
-        rendered = EvaluationReport.from_dict(report).format()
-        print("cross-validated (out-of-fold) scores:\n" + rendered)
-        report_path = f"{args.output}.report.json"
-        with open(report_path, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, ensure_ascii=False, indent=1)
-        print(f"model written to {args.output}; report to {report_path}", file=sys.stderr)
+        print("cross-validated (out-of-fold) scores:\n" + EvaluationReport.from_dict(report).format())
+    if not args.quiet:
+        print(f"model written to {args.output}" + (f"; report to {report_path}" if report else ""), file=sys.stderr)
     return 0
 
 

@@ -60,6 +60,25 @@ def _printable(name: str) -> str:
         return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+# What a terminal would act on instead of showing: C0 and C1 controls, DEL,
+# and the bidi embeddings, overrides and isolates that reorder what follows.
+_TERMINAL_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _terminal_safe(text: str) -> str:
+    """``text`` with control characters written as visible escapes
+    (``\\x1b``, ``\\r``, ``\\u202e``), for output meant for a person's terminal.
+
+    Examples
+    --------
+    >>> _terminal_safe("id\\x1b[2J\\rx")
+    'id\\\\x1b[2J\\\\rx'
+    """
+    if _TERMINAL_CONTROL_RE.search(text) is None:
+        return text
+    return _TERMINAL_CONTROL_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 @dataclass(frozen=True)
 class Document:
     """One input record: an ``id`` and either ``text`` or an ``error``."""
@@ -603,9 +622,9 @@ def write_records(
                     shown += "  " + ALSO_NAMES + ", ".join(record["mentions"])
                 if record.get("truncated"):
                     shown += "  [truncated]"
-            rid = str(record["id"])
+            rid = _terminal_safe(str(record["id"]))
             rid = rid if len(rid) <= 40 else "…" + rid[-39:]
-            stream.write(f"{rid:<40}  {shown}\n")
+            stream.write(f"{rid:<40}  {_terminal_safe(shown)}\n")
             n += 1
     else:
         raise ValueError(f"unknown output format {fmt!r}")

@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import tempfile
+import threading
 import zipfile
 from datetime import datetime, timezone
 from importlib import resources
@@ -57,6 +58,7 @@ _META = "metadata.json"
 _PAYLOAD = "model.joblib"
 _REQUIRED = ("format", "library", "library_version", "sklearn_version", "labels", "thresholds", "payload_sha256")
 _default_cache: dict[str, Any] = {}
+_default_lock = threading.Lock()
 
 
 def _sha256(data: bytes) -> str:
@@ -88,7 +90,13 @@ def default_model_path() -> Path:
     return Path(str(resources.files(__package__).joinpath("data/default_model" + MODEL_SUFFIX)))
 
 
-def save_model(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+def save_model(
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    metadata: dict[str, Any] | None = None,
+    companions: dict[str | os.PathLike[str], str] | None = None,
+) -> dict[str, Any]:
     """Write ``model`` to ``path`` atomically and return its metadata.
 
     The file is written next to ``path`` under a temporary name, flushed to
@@ -103,6 +111,11 @@ def save_model(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, 
         Destination, conventionally ending in ``.atm``.
     metadata : dict, optional
         Extra fields stored in ``metadata.json`` (training data, metrics, ...).
+    companions : dict of path to str, optional
+        Text files written with the model as one commit (a training report):
+        every file is written to its temporary name first, and only when all
+        are ready are they renamed into place; if any write fails, none of
+        them is.
 
     Returns
     -------
@@ -128,22 +141,41 @@ def save_model(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, 
         "payload_sha256": _sha256(payload),
         "payload_bytes": len(payload),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    ready: list[tuple[str, Path]] = []
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); give it the usual mode
-        with os.fdopen(fd, "wb") as raw:
+        path = Path(path)
+        tmp = _temporary(path)
+        ready.append((tmp, path))
+        with open(tmp, "wb") as raw:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 zf.writestr(_META, json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True))
                 zf.writestr(_PAYLOAD, payload)
             raw.flush()
             os.fsync(raw.fileno())
-        os.replace(tmp, path)
+        for other, text in (companions or {}).items():
+            target = Path(other)
+            tmp = _temporary(target)
+            ready.append((tmp, target))
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, target in ready:
+            os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in ready:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return meta
+
+
+def _temporary(path: Path) -> str:
+    """A new empty file next to ``path`` with the usual mode, for an atomic rename onto ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); give it the usual mode
+    return tmp
 
 
 def _umask() -> int:
@@ -283,7 +315,10 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Any:
     if path is None:
         cached = _default_cache.get("model")
         if cached is None:
-            cached = _default_cache["model"] = _load(default_model_path(), pinned=DEFAULT_MODEL_SHA256)
+            with _default_lock:  # threads asking at once wait for the one load
+                cached = _default_cache.get("model")
+                if cached is None:
+                    cached = _default_cache["model"] = _load(default_model_path(), pinned=DEFAULT_MODEL_SHA256)
         return cached
     return _load(Path(path))
 

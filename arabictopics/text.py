@@ -67,17 +67,40 @@ def _fold(match: re.Match[str]) -> str:
     return _fold_char(match.group())
 
 
+_NFKC_PIECE = 1024
+
+
 def _nfkc(text: str) -> str:
-    """Unicode NFKC, line by line: most lines of news are already NFKC
-    (a quick check), and one line that is not should not cost a full
-    normalization of the whole text.  A line break composes with nothing,
-    so the result is ``unicodedata.normalize("NFKC", text)``."""
+    """Unicode NFKC, line by line, and a long line piece by piece.
+
+    Most lines of news are already NFKC (a quick check), and one line that
+    is not should not cost a full normalization of the whole text.  A long
+    line is normalized in pieces of about ``_NFKC_PIECE`` characters cut
+    after a space: a space composes with nothing, so the result is
+    ``unicodedata.normalize("NFKC", text)``.  Only where no space comes
+    within 64 characters of the mark (a run of thousands of combining
+    marks, which NFKC reorders in quadratic time) is the piece cut anyway.
+    """
     if unicodedata.is_normalized("NFKC", text):
         return text
-    return "\n".join(
-        line if unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
-        for line in text.split("\n")
-    )
+    return "\n".join(_nfkc_line(line) for line in text.split("\n"))
+
+
+def _nfkc_line(line: str) -> str:
+    if unicodedata.is_normalized("NFKC", line):
+        return line
+    if len(line) <= _NFKC_PIECE:
+        return unicodedata.normalize("NFKC", line)
+    pieces = []
+    start = 0
+    while start < len(line):
+        end = start + _NFKC_PIECE
+        if end < len(line):
+            space = line.find(" ", end, end + 64)
+            end = space + 1 if space >= 0 else end
+        pieces.append(unicodedata.normalize("NFKC", line[start:end]))
+        start = end
+    return "".join(pieces)
 
 
 def normalize(text: str) -> str:
@@ -281,13 +304,37 @@ _SHARE_RE = re.compile(
     r"^\W*" + _SHARE_WORD + r"(?:[\s|/·•,،\-]+" + _SHARE_WORD + r")+\b|^\W*" + _SHARE_WORD + r"\W*$",
     re.IGNORECASE,
 )
-_LOGO_RE = re.compile(r"^[\W\dA-Za-z_]*\blogo\b[\W\dA-Za-z_]*$|^\W*(?:شعار)\s+\S+(?:\s+\S+)?\W*$", re.IGNORECASE)
+# A logo line: Latin letters, digits and punctuation only, with the word
+# "logo" («DELMON POST LOGO»); or «شعار» and one or two words.  Tested by
+# _is_logo_line with one class run and one word search (a single regex with
+# both overlapping classes around "logo" backtracked quadratically).
+_LATIN_LINE_RE = re.compile(r"[\W\dA-Za-z_]*")
+_LOGO_WORD_RE = re.compile(r"\blogo\b", re.IGNORECASE)
+_SHIAAR_RE = re.compile(r"\W*شعار(?=\s)")
+_NON_WORD_RE = re.compile(r"\W+")
 _RIGHTS_RE = re.compile(
     r"^\W*(?:©|" + _alternation(("جميع الحقوق محفوظه", "تابعونا علي", "حقوق النشر")) + r")", re.IGNORECASE
 )
 _SENTENCE_END_RE = re.compile(r"[.!?؟。]\s*$")
 _MAX_TAG_WORDS = 6
 _MAX_SOURCE_WORDS = 12
+
+
+def _is_logo_line(line: str) -> bool:
+    """A logo line (see ``_LATIN_LINE_RE``); linear in the line's length.
+
+    Examples
+    --------
+    >>> _is_logo_line("DELMON POST LOGO"), _is_logo_line("شعار الوزارة"), _is_logo_line("شعار الحملة هو التعاون")
+    (True, True, False)
+    """
+    if _LOGO_WORD_RE.search(line) and _LATIN_LINE_RE.fullmatch(line):
+        return True
+    head = _SHIAAR_RE.match(line)
+    if head is None:
+        return False
+    words = line[head.end() :].split()
+    return bool(words) and all(_NON_WORD_RE.fullmatch(word) for word in words[2:])
 
 
 def _is_tag_line(line: str) -> bool:
@@ -345,7 +392,7 @@ def article_spans(text: str) -> list[tuple[int, int]]:
         if (
             _READ_ALSO_INLINE_RE.match(line)
             or _SHARE_RE.match(line)
-            or _LOGO_RE.match(line)
+            or _is_logo_line(line)
             or _RIGHTS_RE.match(line)
             or (_SOURCE_RE.match(line) and len(line.split()) <= _MAX_SOURCE_WORDS)
         ):

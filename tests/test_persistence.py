@@ -167,3 +167,33 @@ def test_default_model_pinned(monkeypatch):
     monkeypatch.setattr(persistence, "DEFAULT_MODEL_SHA256", "0" * 64)
     with pytest.raises(ModelError, match="checksum"):
         load_model()
+
+
+def test_default_model_loaded_once_from_many_threads(monkeypatch):
+    # Eight threads asking for the shipped model at once get one model, loaded once (the cache is locked).
+    import threading
+    import time
+
+    monkeypatch.setattr(persistence, "_default_cache", {})
+    real_load = persistence._load
+    loads = []
+
+    def slow_load(*args, **kwargs):
+        loads.append(1)
+        time.sleep(0.2)  # a wide window for the other threads to arrive
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(persistence, "_load", slow_load)
+    barrier = threading.Barrier(8)
+    got = []
+
+    def ask():
+        barrier.wait()
+        got.append(load_model())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len({id(m) for m in got}) == 1

@@ -952,3 +952,52 @@ def test_unreadable_file_in_a_label_folder_is_reported(tmp_path, monkeypatch):
     _deny(monkeypatch, "read_bytes", "secret.txt")
     with pytest.raises(DataError, match=r"secret\.txt: cannot read \(Permission denied\)"):
         load_labeled(tmp_path)
+
+
+# ---- terminal safety -------------------------------------------------------------------
+
+
+def test_table_escapes_control_characters_in_ids(tmp_path):
+    # An id holding an ANSI "clear screen", a carriage return or a bidi override would act on the terminal;
+    # the table shows them as escapes instead (JSONL keeps the id exactly: it is data, not display).
+    hostile = "a\x1b[2J\x1b[31mred\rb\u202eevil"
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": hostile, "text": DRUGS}])
+    table = _run([sys.executable, "-m", "arabictopics", "classify", str(src), "--format", "table", "-q"])
+    assert table.returncode == 0, table.stderr
+    assert "\x1b" not in table.stdout and "\r" not in table.stdout and "\u202e" not in table.stdout
+    assert "\\x1b[2J" in table.stdout and "\\r" in table.stdout and "\\u202e" in table.stdout
+    jsonl = _run([sys.executable, "-m", "arabictopics", "classify", str(src), "--format", "jsonl", "-q"])
+    assert _records(jsonl.stdout)[0]["id"] == hostile
+
+
+# ---- train writes the model and its report as one commit ----------------------------------
+
+
+def test_train_report_path_is_a_directory_writes_nothing(tmp_path, records):
+    data = _jsonl(tmp_path / "train.jsonl", [r for r in records if set(r["labels"]) <= {"drugs"}][:60])
+    model = tmp_path / "m.atm"
+    (tmp_path / "m.atm.report.json").mkdir()
+    proc = _run([sys.executable, "-m", "arabictopics", "train", str(data), "-o", str(model), "--cv", "2", "-q"])
+    assert proc.returncode == 2 and "is a directory" in proc.stderr
+    assert not model.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["m.atm.report.json", "train.jsonl"]
+
+
+def test_train_writes_model_and_report_together_or_neither(tmp_path, records, monkeypatch):
+    # Writing the report fails (a full disk) after the model's temporary file is complete: neither file
+    # appears, no temporary file is left, and an older model at the path is untouched.
+    from arabictopics import persistence
+
+    data = _jsonl(tmp_path / "train.jsonl", [r for r in records if set(r["labels"]) <= {"drugs"}][:60])
+    model = tmp_path / "m.atm"
+    model.write_bytes(b"an older model")
+    real_temporary = persistence._temporary
+
+    def temporary(path):
+        if path.name.endswith(".report.json"):
+            raise OSError(28, "No space left on device", str(path))
+        return real_temporary(path)
+
+    monkeypatch.setattr(persistence, "_temporary", temporary)
+    assert main(["train", str(data), "-o", str(model), "--cv", "2", "-q"]) == 2
+    assert model.read_bytes() == b"an older model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.atm", "train.jsonl"]
