@@ -16,6 +16,7 @@ import argparse
 import itertools
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -228,13 +229,16 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .evaluation import EvaluationReport
+    from .io import output_target
     from .persistence import save_model
     from .training import train
 
     report_path = f"{args.output}.report.json"
     for path in (args.output, report_path):  # before any work: exit 2 must mean nothing was written
-        if os.path.isdir(path):
-            raise _UsageError(f"{path} is a directory; give -o a file path (the report goes to MODEL.report.json).")
+        _, status = output_target(path)
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file (a device or a pipe)"
+            raise _UsageError(f"{path} is {kind}; give -o a file path (the report goes to MODEL.report.json).")
     keep = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
     data = _load_data(args, keep_labels=keep)
     if not args.quiet:
@@ -414,6 +418,7 @@ def _documents(args: argparse.Namespace, sources: list[str], defer: bool = False
         encoding=args.encoding,
         errors=args.errors,
         defer=defer,
+        quoting=args.quoting,
     )
 
 
@@ -428,6 +433,12 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-column", default="text", help="JSONL key / CSV column of the text (default: text)")
     parser.add_argument("--id-column", default="id", help="JSONL key / CSV column of the id (default: id)")
     parser.add_argument("--chunk-size", type=_positive_int, default=256, help="articles per batch (default: 256)")
+    parser.add_argument(
+        "--quoting",
+        default="csv",
+        choices=("csv", "none"),
+        help='CSV/TSV quoting: csv reads "..." fields (default); none reads quotes as text (unquoted TSV)',
+    )
     parser.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
     parser.add_argument(
         "--errors",

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,9 +28,11 @@ from .exceptions import InputError
 __all__ = [
     "INPUT_FORMATS",
     "MAX_LINE_BYTES",
+    "MAX_QUOTED_LINES",
     "AtomicOutput",
     "Document",
     "iter_documents",
+    "output_target",
     "resolve_documents",
     "write_records",
 ]
@@ -295,15 +298,31 @@ def _iter_jsonl(
                 yield doc
 
 
+#: A quoted CSV/TSV field may hold line breaks; one that runs over more
+#: lines than this is taken for an unbalanced quote that swallows rows.
+MAX_QUOTED_LINES = 1000
+
+
 def _iter_csv(
-    stream, name: str, encoding: str, errors: str, delimiter: str, text_key: str, id_key: str | None
+    stream,
+    name: str,
+    encoding: str,
+    errors: str,
+    delimiter: str,
+    text_key: str,
+    id_key: str | None,
+    quoting: str = "csv",
 ) -> Iterator[Document]:
     # Each physical line is decoded on its own, so that an undecodable or
     # over-long line fails only the record it belongs to.  ``span`` holds
     # (line number, problem) of every line the reader took for the current
-    # row: csv.reader pulls lines lazily, one row's worth at a time.
+    # row: csv.reader pulls lines lazily, one row's worth at a time; and
+    # ``quotes`` the number of double quotes in them.  A row whose quoted
+    # field never closes reads every line to the end of the file: its lines
+    # hold an odd number of quotes.
     csv.field_size_limit(MAX_LINE_BYTES)
     span: list[tuple[int, str | None]] = []
+    quotes = [0]
 
     def physical_lines() -> Iterator[str]:
         for lineno, raw in _lines(stream):
@@ -320,9 +339,27 @@ def _iter_csv(
                 continue
             for piece in _LONE_CR_RE.split(line) if "\r" in line else (line,):
                 span.append((lineno, None))
+                quotes[0] += piece.count('"')
                 yield piece
 
-    reader = csv.reader(physical_lines(), delimiter=delimiter)
+    reader = csv.reader(
+        physical_lines(), delimiter=delimiter, quoting=csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL
+    )
+
+    def unbalanced() -> None:
+        """Raise when the row just read opened a quote that swallowed the following lines."""
+        lines = len({n for n, _ in span})
+        if quoting == "none" or lines < 2 or (quotes[0] % 2 == 0 and lines <= MAX_QUOTED_LINES):
+            return
+        first, last = span[0][0], span[-1][0]
+        hint = "pass --quoting none (the file's quotes are then read as text)" + (
+            ", as TSV files usually need" if delimiter == "\t" else ""
+        )
+        raise InputError(
+            f"{name}: line {first}: a quoted field opens here and runs to line {last} "
+            f"({'the end of the file' if quotes[0] % 2 else f'{lines} lines'}), taking every row in between "
+            f"with it: an unbalanced double quote. Fix the quote, or {hint}."
+        )
 
     def problem_of_span() -> tuple[int, str | None]:
         first = span[0][0] if span else 0
@@ -345,6 +382,7 @@ def _iter_csv(
     i = header.index(id_key) if id_key and id_key in header else None
     while True:
         span.clear()
+        quotes[0] = 0
         try:
             row = next(reader)
         except StopIteration:
@@ -353,6 +391,7 @@ def _iter_csv(
             first = span[0][0] if span else reader.line_num
             yield Document(f"{name}:{first}", error=f"line {first}: {exc}")
             continue
+        unbalanced()
         first, problem = problem_of_span()
         where = f"{name}:{first}"
         if problem is not None:
@@ -433,6 +472,7 @@ def iter_documents(
     encoding: str = "utf-8",
     errors: str = "strict",
     defer: bool = False,
+    quoting: str = "csv",
 ) -> Iterator[Document | _Deferred]:
     """Yield the documents of ``sources`` lazily, in order.
 
@@ -453,6 +493,13 @@ def iter_documents(
         What to do with undecodable bytes (and with unpaired surrogates from
         ``\\udXXX`` JSON escapes): ``strict`` reports the record as an error,
         the others read it anyway.
+    quoting : {"csv", "none"}, default="csv"
+        CSV/TSV quoting: ``csv`` reads ``"..."`` fields (which may hold
+        delimiters and line breaks); ``none`` reads double quotes as text,
+        as unquoted TSV needs.  With ``csv``, a quoted field that never
+        closes, or runs over :data:`MAX_QUOTED_LINES` lines, raises
+        :class:`~arabictopics.exceptions.InputError` naming its line, instead
+        of silently taking the rest of the file as one field.
     defer : bool, default=False
         Yield JSONL lines unparsed and plain-text files unread, as records
         that :func:`resolve_documents` turns into documents (and that
@@ -505,7 +552,7 @@ def iter_documents(
                 yield from _iter_jsonl(stream, name, encoding, errors, text_column, id_column or "id", defer)
             else:
                 delimiter = "\t" if fmt == "tsv" else ","
-                yield from _iter_csv(stream, name, encoding, errors, delimiter, text_column, id_column)
+                yield from _iter_csv(stream, name, encoding, errors, delimiter, text_column, id_column, quoting)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
@@ -523,27 +570,54 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
+def output_target(path: str | os.PathLike[str]) -> tuple[Path, os.stat_result | None]:
+    """The file an output path names, and its status (``None``: nothing there yet).
+
+    A symlink is followed to what it points at, so that the file written is
+    the link's target and the link stays a link.
+    """
+    real = Path(os.path.realpath(path))
+    try:
+        return real, os.stat(real)
+    except FileNotFoundError:
+        return real, None
+
+
 class AtomicOutput:
     """A text file that appears at ``path`` only when closed successfully.
 
-    Writes go to a temporary file in the same directory; :meth:`commit`
-    renames it over ``path``.  :meth:`abort` keeps what was written as
-    ``path + ".partial"`` (or deletes it with ``keep=False``).
+    Writes go to a temporary file next to the file ``path`` names (a
+    symlink's target); :meth:`commit` renames it over that file, with the
+    mode the file already had (or the usual mode for a new file).
+    :meth:`abort` keeps what was written as ``FILE.partial`` (or deletes it
+    with ``keep=False``).  A character device or a FIFO (``/dev/null``,
+    ``/dev/stdout``, a named pipe) is never replaced: it is written
+    directly, streamed, and there is nothing to keep on abort.
     """
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.chmod(self._tmp, _file_mode())  # mkstemp makes it private (0600); give it the usual mode
-        self.stream: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self.target, status = output_target(path)
+        self.direct = status is not None and (stat.S_ISCHR(status.st_mode) or stat.S_ISFIFO(status.st_mode))
+        if self.direct:
+            self.stream: TextIO = open(self.target, "w", encoding="utf-8", newline="")
+            return
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+        keep_mode = status is not None and stat.S_ISREG(status.st_mode)
+        # mkstemp makes it private (0600): give it the old file's mode, or the usual one
+        os.chmod(self._tmp, stat.S_IMODE(status.st_mode) if keep_mode else _file_mode())
+        self.stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def commit(self) -> None:
+        if self.direct:
+            self.stream.close()
+            return
         try:
             self.stream.flush()
             os.fsync(self.stream.fileno())
             self.stream.close()
-            os.replace(self._tmp, self.path)
+            os.replace(self._tmp, self.target)
         except BaseException:
             self.stream.close()
             Path(self._tmp).unlink(missing_ok=True)
@@ -551,8 +625,10 @@ class AtomicOutput:
 
     def abort(self, keep: bool = True) -> Path | None:
         self.stream.close()
+        if self.direct:
+            return None
         if keep and os.path.getsize(self._tmp):
-            partial = self.path.with_name(self.path.name + ".partial")
+            partial = self.target.with_name(self.target.name + ".partial")
             os.replace(self._tmp, partial)
             return partial
         Path(self._tmp).unlink(missing_ok=True)

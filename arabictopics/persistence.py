@@ -27,6 +27,7 @@ import io
 import json
 import os
 import platform
+import stat
 import tempfile
 import threading
 import zipfile
@@ -143,9 +144,8 @@ def save_model(
     }
     ready: list[tuple[str, Path]] = []
     try:
-        path = Path(path)
-        tmp = _temporary(path)
-        ready.append((tmp, path))
+        tmp, target = _temporary(path)
+        ready.append((tmp, target))
         with open(tmp, "wb") as raw:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 zf.writestr(_META, json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True))
@@ -153,8 +153,7 @@ def save_model(
             raw.flush()
             os.fsync(raw.fileno())
         for other, text in (companions or {}).items():
-            target = Path(other)
-            tmp = _temporary(target)
+            tmp, target = _temporary(other)
             ready.append((tmp, target))
             with open(tmp, "w", encoding="utf-8") as fh:
                 fh.write(text)
@@ -169,13 +168,26 @@ def save_model(
     return meta
 
 
-def _temporary(path: Path) -> str:
-    """A new empty file next to ``path`` with the usual mode, for an atomic rename onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _temporary(path: str | os.PathLike[str]) -> tuple[str, Path]:
+    """A new empty file for an atomic rename onto the file ``path`` names
+    (a symlink's target), and that file.
+
+    The temporary file sits in the target's directory and has the target's
+    mode when it exists (the usual mode for a new file).  A target that is
+    not a regular file (a device, a pipe) is refused: a rename would replace
+    it."""
+    from .io import output_target
+
+    target, status = output_target(path)
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file (a device or a pipe)"
+        raise ModelError(f"{path} is {kind}; save a model to a file path.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); give it the usual mode
-    return tmp
+    # mkstemp makes it private (0600): give it the old file's mode, or the usual one
+    os.chmod(tmp, stat.S_IMODE(status.st_mode) if status is not None else 0o666 & ~_umask())
+    return tmp, target
 
 
 def _umask() -> int:

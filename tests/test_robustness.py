@@ -993,7 +993,7 @@ def test_train_writes_model_and_report_together_or_neither(tmp_path, records, mo
     real_temporary = persistence._temporary
 
     def temporary(path):
-        if path.name.endswith(".report.json"):
+        if str(path).endswith(".report.json"):
             raise OSError(28, "No space left on device", str(path))
         return real_temporary(path)
 
@@ -1001,3 +1001,102 @@ def test_train_writes_model_and_report_together_or_neither(tmp_path, records, mo
     assert main(["train", str(data), "-o", str(model), "--cv", "2", "-q"]) == 2
     assert model.read_bytes() == b"an older model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.atm", "train.jsonl"]
+
+
+# ---- -o and what stands at the path --------------------------------------------------------
+
+
+def _classify_to(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return _run([sys.executable, "-m", "arabictopics", "classify", str(src), "-q", "-o", str(out), *extra])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating a character device node needs root")
+def test_output_to_a_device_node_writes_through_it(tmp_path):
+    # Before: `-o fakenull` renamed a regular file over the device node (as root), turning it into a file.
+    src = _jsonl(tmp_path / "in.jsonl", [{"text": DRUGS}])
+    null = tmp_path / "fakenull"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    proc = _classify_to(src, null)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISCHR(os.stat(null).st_mode)  # still the device
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fakenull", "in.jsonl"]  # no temp file left
+
+
+def test_output_to_a_fifo_is_streamed(tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", [{"text": DRUGS}, {"text": FOOTBALL}])
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    proc = _classify_to(src, fifo)
+    reader.join(30)  # a daemon: if the FIFO was replaced instead of written, the reader never returns
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and len(_records(got[0])) == 2
+
+
+def test_output_through_a_symlink_writes_its_target_and_keeps_the_mode(tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", [{"text": DRUGS}])
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "results.jsonl"
+    target.write_text("old\n")
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    proc = _classify_to(src, link)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)  # the link is still a link
+    assert len(_records(target.read_text(encoding="utf-8"))) == 1  # ... and its target got the results
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600  # with the mode it had
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["results.jsonl"]
+
+
+def test_train_output_that_is_a_device_is_refused_before_training(tmp_path, records):
+    data = _jsonl(tmp_path / "train.jsonl", [r for r in records if set(r["labels"]) <= {"drugs"}][:60])
+    fifo = tmp_path / "m.atm"
+    os.mkfifo(fifo)
+    proc = _run([sys.executable, "-m", "arabictopics", "train", str(data), "-o", str(fifo), "--cv", "2", "-q"])
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+# ---- CSV/TSV: one stray quote must not swallow the rest of the file -----------------------------
+
+
+def _csv_rows(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_csv_stray_quote_is_an_error_not_lost_rows(tmp_path):
+    # Before: a header, `1,ok`, `2,"broken quote`, then 100,000 rows gave 2 records and exit 0.
+    rows = ["id,text", "1,ok", '2,"broken quote'] + [f"{i},{DRUGS}" for i in range(3, 100_003)]
+    src = _csv_rows(tmp_path / "in.csv", rows)
+    out = tmp_path / "out.jsonl"
+    proc = _run([sys.executable, "-m", "arabictopics", "classify", str(src), "-q", "-o", str(out)])
+    assert proc.returncode == 2
+    assert "line 3: a quoted field opens here and runs to line 100003 (the end of the file)" in proc.stderr
+    assert "--quoting none" in proc.stderr and not out.exists()
+    proc = _run(
+        [sys.executable, "-m", "arabictopics", "classify", str(src), "-q", "--quoting", "none", "--chunk-size", "4096"]
+    )
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == len(rows) - 1  # one output per input row
+
+
+def test_tsv_text_starting_with_a_quote(tmp_path):
+    rows = ["id\ttext", f'1\t"{DRUGS}', *(f"{i}\t{FOOTBALL}" for i in range(2, 40))]
+    src = _csv_rows(tmp_path / "in.tsv", rows)
+    proc = _run([sys.executable, "-m", "arabictopics", "classify", str(src), "-q", "--format", "jsonl"])
+    assert proc.returncode == 2 and "as TSV files usually need" in proc.stderr
+    proc = _run([sys.executable, "-m", "arabictopics", "classify", str(src), "-q", "--quoting", "none"])
+    records = _records(proc.stdout)
+    assert proc.returncode == 0 and [r["id"] for r in records] == [str(i) for i in range(1, 40)]
+    assert "drugs" in records[0]["labels"]
+
+
+def test_csv_quoted_fields_with_line_breaks_still_read(tmp_path):
+    # Balanced quotes over several lines are a field with paragraphs, not an error.
+    rows = ["id,text", f'1,"{DRUGS}', "", f'{FOOTBALL}"', f"2,{DRUGS}", f'3,"{FOOTBALL}, ""quoted"""']
+    src = _csv_rows(tmp_path / "in.csv", rows)
+    proc = _run([sys.executable, "-m", "arabictopics", "classify", str(src), "-q", "--format", "jsonl"])
+    assert proc.returncode == 0 and [r["id"] for r in _records(proc.stdout)] == ["1", "2", "3"]
