@@ -45,14 +45,20 @@ def _progress(quiet: bool, desc: str):
     return tqdm(desc=desc, unit=" articles", file=sys.stderr, dynamic_ncols=True)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (what systemd, Docker and Kubernetes send): stop now, as a
+    second Ctrl-C does, and exit 143."""
+
+
 class _DeferredInterrupt:
     """Within ``with``: the first Ctrl-C only sets a flag (checked between
-    chunks, so no record is cut in half); a second one interrupts at once.
-    A no-op outside the main thread, where signals cannot be handled."""
+    chunks, so no record is cut in half); a second one interrupts at once,
+    and so does SIGTERM.  A no-op outside the main thread, where signals
+    cannot be handled."""
 
     def __init__(self) -> None:
         self.flag = False
-        self._previous: Any = None
+        self._previous: dict[int, Any] = {}
 
     def __bool__(self) -> bool:
         return self.flag
@@ -63,19 +69,29 @@ class _DeferredInterrupt:
         self.flag = True
         print("arabictopics: stopping after the current chunk (Ctrl-C again to stop now)...", file=sys.stderr)
 
+    def _terminate(self, signum: int, frame: Any) -> None:
+        self.flag = True
+        raise _Terminated
+
     def __enter__(self) -> _DeferredInterrupt:
         import signal
         import threading
 
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
+            self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._terminate)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            import signal
+        import signal
 
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+
+def _worker_died(exc: BaseException) -> bool:
+    """Whether ``exc`` says that a worker process of ``--jobs`` died (killed by the OOM killer, ``kill -9``)."""
+    return type(exc).__name__ in ("TerminatedWorkerError", "BrokenProcessPool")
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
@@ -138,18 +154,30 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             if fmt == "json":
                 stream.write("\n]\n" if written else "]\n")
     except BaseException as exc:
+        chunks.close()  # stops the worker processes of --jobs, if any
+        if _worker_died(exc):
+            if target:
+                target.abort(keep=False)
+            raise _UsageError(
+                f"a worker process died ({exc.__class__.__name__}): most likely the system ran out of memory and "
+                "killed it. Nothing was written"
+                + (f"; {args.output} is as it was" if args.output else "")
+                + ". Rerun with fewer --jobs or a smaller --chunk-size."
+            ) from None
         if not (isinstance(exc, KeyboardInterrupt) or interrupted):
             if target:
                 target.abort(keep=False)
             raise
-        # Ctrl-C: every record written so far is whole (a write is never cut).
+        # Ctrl-C or SIGTERM: every record written so far is whole (a write is never cut).
         if bar is not None:
             bar.close()
         stream.flush()
         kept = target.abort(keep=True) if target else None
         where = f"; completed results kept in {kept}" if kept else ""
-        print(f"arabictopics: interrupted after {written} record(s){where}.", file=sys.stderr)
-        return 130
+        terminated = isinstance(exc, _Terminated)
+        how = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"arabictopics: {how} after {written} record(s){where}.", file=sys.stderr)
+        return 143 if terminated else 130
     if bar is not None:
         bar.close()
     if stopped_at is not None:
@@ -536,8 +564,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    import warnings
+
     from .exceptions import ArabicTopicsError
 
+    # A run stopped early (Ctrl-C, SIGTERM, `| head`) closes joblib's result stream on purpose.
+    warnings.filterwarnings("ignore", message=r".*(have been cancelled|executed\s+but not used)", category=UserWarning)
     parser = _build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "model", None) == "default":

@@ -19,7 +19,6 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from .io import Document, resolve_documents, write_records
@@ -81,8 +80,21 @@ def score_chunk(model: Any, docs: Sequence[Any], max_chars: int | None = None) -
 
 
 def _chunks(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    it = iter(docs)
-    while chunk := list(islice(it, size)):
+    """Lists of ``size`` documents.  Interrupted while reading (a Ctrl-C or
+    SIGTERM while the input stalls), the documents already read are still
+    handed on as a last chunk, then the interruption goes on."""
+    chunk: list[Document] = []
+    try:
+        for doc in docs:
+            chunk.append(doc)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+    except KeyboardInterrupt:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
         yield chunk
 
 
@@ -113,7 +125,31 @@ def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_parent()
     return fn(*args)
+
+
+_watching: list[int] = []
+
+
+def _watch_parent() -> None:
+    """Once per worker process: a daemon thread that ends the worker when
+    the process that started it is gone, however it died (SIGTERM, SIGKILL,
+    a crash), so no worker outlives a run."""
+    if _watching:
+        return
+    import threading
+    import time
+
+    parent = os.getppid()
+    _watching.append(parent)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="arabictopics-parent-watch", daemon=True).start()
 
 
 def _check_chunk_size(chunk_size: int) -> None:

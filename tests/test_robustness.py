@@ -1100,3 +1100,110 @@ def test_csv_quoted_fields_with_line_breaks_still_read(tmp_path):
     src = _csv_rows(tmp_path / "in.csv", rows)
     proc = _run([sys.executable, "-m", "arabictopics", "classify", str(src), "-q", "--format", "jsonl"])
     assert proc.returncode == 0 and [r["id"] for r in _records(proc.stdout)] == ["1", "2", "3"]
+
+
+# ---- SIGTERM, SIGKILL, a killed worker, a stalled input ------------------------------------------
+
+
+def _alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+def _gone_within(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while _alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _alive(pids)
+
+
+def test_sigterm_keeps_completed_results_like_ctrl_c(tmp_path):
+    # Before: exit 143 from the default action, a hidden .out.jsonl.*.tmp left behind and no .partial.
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "out.jsonl"
+    run = _EndlessRun(tmp_path, "-o", str(target))
+    run.wait_until(lambda: any(p.name.endswith(".tmp") and p.stat().st_size > 0 for p in out_dir.iterdir()))
+    os.kill(run.proc.pid, signal.SIGTERM)
+    code, err = run.finish()
+    assert code == 143, err
+    partial = out_dir / "out.jsonl.partial"
+    records = _valid_prefix(partial.read_text(encoding="utf-8"))
+    assert f"terminated (SIGTERM) after {len(records)} record(s); completed results kept in {partial}" in err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["out.jsonl.partial"] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_no_worker_outlives_the_main_process(tmp_path, sig):
+    # Before: after SIGTERM with --jobs 2, two ~215 MB workers were still alive, orphaned, 10 minutes later.
+    run = _EndlessRun(tmp_path, "--jobs", "2")
+    try:
+        run.wait_until(lambda: run.stdout.stat().st_size > 0 and len(run.workers()) == 2)
+        workers = run.workers()
+        os.kill(run.proc.pid, sig)  # the main process only, as a supervisor does
+        run.proc.wait(timeout=60)
+        assert _gone_within(workers, 10) == [], "workers outlived the main process"
+    finally:
+        code, err = run.finish()
+    if sig == signal.SIGTERM:
+        assert code == 143 and "Traceback" not in err, err
+        _valid_prefix(run.stdout.read_text(encoding="utf-8"))
+
+
+def test_a_killed_worker_is_a_clear_error(tmp_path):
+    # Before: a raw TerminatedWorkerError traceback and exit 1 ("some records failed").
+    out = tmp_path / "out.jsonl"
+    out.write_text("the previous results\n")
+    run = _EndlessRun(tmp_path, "--jobs", "2", "-o", str(out))
+    try:
+        run.wait_until(lambda: len(run.workers()) == 2 and any(p.suffix == ".tmp" for p in tmp_path.iterdir()))
+        os.kill(run.workers()[0], signal.SIGKILL)  # as the OOM killer does
+        code, err = run.finish()
+    finally:
+        run.finish()
+    assert code == 2, err
+    assert "a worker process died" in err and "out of memory" in err and "Traceback" not in err
+    assert out.read_text() == "the previous results\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl")]
+
+
+def test_ctrl_c_while_the_input_stalls_keeps_what_was_read(tmp_path):
+    # Ten records arrive, then the input stalls. Before: the second Ctrl-C lost them ("after 0 record(s)").
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arabictopics", "classify", "--input-format", "jsonl", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        for i in range(10):
+            proc.stdin.write(json.dumps({"id": str(i), "text": DRUGS}, ensure_ascii=False).encode() + b"\n")
+        proc.stdin.flush()
+        time.sleep(3)  # the model is loaded and the ten lines are read; the input now stalls
+        os.kill(proc.pid, signal.SIGINT)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert len(_valid_prefix(out.decode("utf-8"))) == 10 and b"interrupted after 10 record(s)" in err
+
+
+def test_head_with_jobs_is_quiet(tmp_path):
+    # Before: `classify … --jobs 2 | head -1` printed joblib's "tasks … cancelled" UserWarning on stderr.
+    src = _jsonl(tmp_path / "in.jsonl", [{"text": f"{DRUGS} {i}"} for i in range(3000)])
+    pipeline = (
+        f'"{sys.executable}" -m arabictopics classify "{src}" --jobs 2 --chunk-size 50 | head -1 >/dev/null; '
+        'echo "rc=${PIPESTATUS[0]}"'
+    )
+    proc = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=300)
+    assert proc.stdout.strip() == "rc=0" and proc.stderr == "", proc.stderr
