@@ -13,6 +13,7 @@ A thin layer over the public API.  Exit codes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -52,26 +53,47 @@ class _Terminated(KeyboardInterrupt):
 
 class _DeferredInterrupt:
     """Within ``with``: the first Ctrl-C only sets a flag (checked between
-    chunks, so no record is cut in half); a second one interrupts at once,
-    and so does SIGTERM.  A no-op outside the main thread, where signals
-    cannot be handled."""
+    chunks, so no record is cut in half); a second one, or SIGTERM,
+    interrupts at once, except while a chunk is being written
+    (:meth:`writing`), where it waits for the write to end.  A no-op outside
+    the main thread, where signals cannot be handled."""
 
     def __init__(self) -> None:
-        self.flag = False
+        self.flag = self.terminated = self.urgent = False
+        self._writing = False
         self._previous: dict[int, Any] = {}
 
     def __bool__(self) -> bool:
         return self.flag
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.flag:
+        if not self.flag:
+            self.flag = True
+            print("arabictopics: stopping after the current chunk (Ctrl-C again to stop now)...", file=sys.stderr)
+            return
+        self.urgent = True
+        if not self._writing:
             raise KeyboardInterrupt
-        self.flag = True
-        print("arabictopics: stopping after the current chunk (Ctrl-C again to stop now)...", file=sys.stderr)
 
     def _terminate(self, signum: int, frame: Any) -> None:
-        self.flag = True
-        raise _Terminated
+        self.flag = self.terminated = self.urgent = True
+        if not self._writing:
+            raise _Terminated
+
+    def stop(self) -> BaseException:
+        """The exception that ends the run at a chunk boundary, once the flag is set."""
+        return _Terminated() if self.terminated else KeyboardInterrupt()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """A section that signals never cut: they are acted on when it ends."""
+        self._writing = True
+        try:
+            yield
+        finally:
+            self._writing = False
+        if self.urgent:
+            raise self.stop()
 
     def __enter__(self) -> _DeferredInterrupt:
         import signal
@@ -109,10 +131,12 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         labels = [str(label) for label in model_ref.classes_]
     else:
         from .persistence import verify_model
+        from .scoring import ModelFile
 
-        # Every check but unpickling, here; each worker loads the model once.
-        labels = verify_model(args.model)["labels"]
-        model_ref = args.model
+        # Every check but unpickling, here; each worker loads the model once, and only the payload checked here.
+        meta = verify_model(args.model)
+        labels = meta["labels"]
+        model_ref = ModelFile(args.model, meta["payload_sha256"])
     fmt = args.format or ("table" if (args.output is None and sys.stdout.isatty()) else "jsonl")
     docs = _documents(args, sources, defer=True)  # parsed where they are scored (by the workers with --jobs)
     target = AtomicOutput(args.output) if args.output else None
@@ -138,19 +162,20 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             else:
                 write_records([], stream, fmt, labels, header=True)
             for chunk in chunks:
-                if chunk.n_records:
-                    if fmt == "json":
-                        stream.write(("\n" if not written else ",\n") + chunk.text)
-                    else:
-                        stream.write(chunk.text)
-                    stream.flush()
-                failed += chunk.n_failed
-                written += chunk.n_records
-                if bar is not None:
-                    bar.update(chunk.n_records)
-                stopped_at = chunk.stopped_at
+                with interrupted.writing():  # a record written is counted; none is cut
+                    if chunk.n_records:
+                        if fmt == "json":
+                            stream.write(("\n" if not written else ",\n") + chunk.text)
+                        else:
+                            stream.write(chunk.text)
+                        stream.flush()
+                    failed += chunk.n_failed
+                    written += chunk.n_records
+                    if bar is not None:
+                        bar.update(chunk.n_records)
+                    stopped_at = chunk.stopped_at
                 if interrupted:
-                    raise KeyboardInterrupt
+                    raise interrupted.stop()
             if fmt == "json":
                 stream.write("\n]\n" if written else "]\n")
     except BaseException as exc:
@@ -174,7 +199,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         stream.flush()
         kept = target.abort(keep=True) if target else None
         where = f"; completed results kept in {kept}" if kept else ""
-        terminated = isinstance(exc, _Terminated)
+        terminated = isinstance(exc, _Terminated) or interrupted.terminated
         how = "terminated (SIGTERM)" if terminated else "interrupted"
         print(f"arabictopics: {how} after {written} record(s){where}.", file=sys.stderr)
         return 143 if terminated else 130

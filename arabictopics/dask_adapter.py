@@ -30,10 +30,17 @@ def _require_dask() -> None:
         raise ArabicTopicsError('the Dask adapter needs dask: pip install "arabictopics[dask]"') from None
 
 
-def _model_handle(model: Any, client: Any) -> Any:
+def _local_model(model: Any) -> Any:
+    """A model, from a model, a path (``str`` or ``os.PathLike``) or ``None`` (the shipped model)."""
+    import os
+
     from .persistence import load_model
 
-    model = load_model(model) if model is None or isinstance(model, str) else model
+    return load_model(model) if model is None or isinstance(model, (str, os.PathLike)) else model
+
+
+def _model_handle(model: Any, client: Any) -> Any:
+    model = _local_model(model)
     if client is None:
         from dask.distributed import get_client
 
@@ -44,14 +51,32 @@ def _model_handle(model: Any, client: Any) -> Any:
     return client.scatter(model, broadcast=True, hash=False)
 
 
+def _text_of(item: Any, text_key: str) -> tuple[str | None, str | None]:
+    """``(text, None)``, or ``(None, error)`` for an element that holds no text."""
+    if isinstance(item, str):
+        return item, None
+    if isinstance(item, dict):
+        if text_key not in item:
+            return None, f"no {text_key!r} field"
+        item = item[text_key]
+        if isinstance(item, str):
+            return item, None
+        return None, f"{text_key!r} is {type(item).__name__}, not a string"
+    return None, f"expected a string or a record, got {type(item).__name__}"
+
+
 def _score_partition(items: Any, model: Any, text_key: str, id_key: str) -> list[dict[str, Any]]:
+    """Records in order; an element without usable text becomes ``{"id", "error"}``, as in the CLI."""
     items = list(items)
-    texts = [item if isinstance(item, str) else item[text_key] for item in items]
+    read = [_text_of(item, text_key) for item in items]
+    results = iter(model.classify_many([text for text, error in read if error is None]))
     out = []
-    for item, result in zip(items, model.classify_many(texts)):
-        record = result.to_dict()
+    for item, (_, error) in zip(items, read):
+        record = {"error": error} if error is not None else next(results).to_dict()
         if isinstance(item, dict) and id_key in item:
             record = {"id": item[id_key], **record}
+        elif error is not None:
+            record = {"id": None, **record}
         out.append(record)
     return out
 
@@ -65,7 +90,7 @@ def classify_bag(bag: Any, *, model: Any = None, client: Any = None, text_key: s
         Texts, or records (e.g. JSONL lines read with
         ``db.read_text(...).map(json.loads)``) with the text under
         ``text_key`` and an optional id under ``id_key``.
-    model : TopicModel, path or None
+    model : TopicModel, path (str or os.PathLike) or None
         ``None``: the shipped model.
     client : dask.distributed.Client, optional
         Defaults to the current client.
@@ -78,7 +103,10 @@ def classify_bag(bag: Any, *, model: Any = None, client: Any = None, text_key: s
         ``{"labels": [...], "scores": {...}, "mentions": {...},
         "evidence": {...}}`` per element (see
         :meth:`arabictopics.model.Classification.to_dict`), same order, with
-        ``"id"`` first for records that carry one.
+        ``"id"`` first for records that carry one.  An element with no
+        usable text (a missing key, ``None``, a number) becomes
+        ``{"id", "error"}``, as in the command line, and the rest of its
+        partition is scored.
 
     Examples
     --------
@@ -92,15 +120,27 @@ def classify_bag(bag: Any, *, model: Any = None, client: Any = None, text_key: s
     return bag.map_partitions(_score_partition, handle, text_key, id_key)
 
 
+def _frame_problem(column: str, value: Any) -> str:
+    import pandas as pd
+
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return f"no {column!r} value (missing)"
+    return f"{column!r} is {type(value).__name__}, not a string"
+
+
 def _score_frame(frame: Any, column: str, model: Any, labels: list[str]) -> Any:
-    results = model.classify_many(frame[column].astype(str).tolist())
+    values = frame[column].tolist()
+    ok = [isinstance(value, str) for value in values]
+    scored = iter(model.classify_many([value for value, good in zip(values, ok) if good]))
+    results = [next(scored) if good else None for good in ok]
     out = frame.copy()
-    out["labels"] = ["|".join(r.labels) for r in results]
-    out["mentions"] = ["|".join(r.mentions) for r in results]
+    out["labels"] = ["|".join(r.labels) if r else "" for r in results]
+    out["mentions"] = ["|".join(r.mentions) if r else "" for r in results]
     for label in labels:
-        out[f"score_{label}"] = [r.scores[label] for r in results]
+        out[f"score_{label}"] = [r.scores[label] if r else float("nan") for r in results]
     for label in labels:
-        out[f"evidence_{label}"] = [r.evidence.get(label, r.mentions.get(label, "")) for r in results]
+        out[f"evidence_{label}"] = [r.evidence.get(label, r.mentions.get(label, "")) if r else "" for r in results]
+    out["error"] = ["" if good else _frame_problem(column, value) for value, good in zip(values, ok)]
     return out
 
 
@@ -108,7 +148,9 @@ def classify_dataframe(frame: Any, column: str = "text", *, model: Any = None, c
     """Add ``labels`` and ``mentions`` (``|``-joined), ``score_<theme>`` and
     ``evidence_<theme>`` (the sentence behind a label or a mention, else
     empty) columns to a ``dask.dataframe`` holding article texts in
-    ``column``.
+    ``column``, and an ``error`` column: empty, or why a row's value could
+    not be scored (a missing value, a number); such a row gets no labels
+    and NaN scores, and the others are scored as usual.
 
     Parameters
     ----------
@@ -122,9 +164,8 @@ def classify_dataframe(frame: Any, column: str = "text", *, model: Any = None, c
     dask.dataframe.DataFrame
     """
     _require_dask()
-    from .persistence import load_model
 
-    local = load_model(model) if model is None or isinstance(model, str) else model
+    local = _local_model(model)
     labels = [str(c) for c in local.classes_]
     meta = frame._meta.copy()
     meta["labels"] = meta[column].astype(str)
@@ -133,5 +174,6 @@ def classify_dataframe(frame: Any, column: str = "text", *, model: Any = None, c
         meta[f"score_{label}"] = 0.0
     for label in labels:
         meta[f"evidence_{label}"] = meta[column].astype(str)
+    meta["error"] = meta[column].astype(str)
     handle = _model_handle(local, client)
     return frame.map_partitions(_score_frame, column, handle, labels, meta=meta)

@@ -196,11 +196,31 @@ def _umask() -> int:
     return umask
 
 
+#: Bounds on what loading a model file reads, so that a crafted file cannot
+#: exhaust memory: the file itself, its metadata member and its payload.
+MAX_MODEL_FILE_BYTES = 1 << 30
+MAX_METADATA_BYTES = 16 << 20
+MAX_PAYLOAD_BYTES = 1 << 30
+
+
 def _open(path: Path) -> zipfile.ZipFile:
-    if not path.exists():
-        raise ModelError(f"model file {path} does not exist; check the path, or omit it to use the shipped model.")
-    if path.is_dir():
+    try:
+        status = os.stat(path)  # follows a symlink: what is checked is what is read
+    except FileNotFoundError:
+        raise ModelError(
+            f"model file {path} does not exist; check the path, or omit it to use the shipped model."
+        ) from None
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {path}: {exc.strerror or exc}.") from None
+    if stat.S_ISDIR(status.st_mode):
         raise ModelError(f"{path} is a directory, not a model file; pass the .atm file inside it.")
+    if not stat.S_ISREG(status.st_mode):
+        raise ModelError(f"{path} is not a regular file (a device, a pipe or a socket); a model is a .atm file.")
+    if status.st_size > MAX_MODEL_FILE_BYTES:
+        raise ModelError(
+            f"{path} is {status.st_size} bytes, more than a model file holds ({MAX_MODEL_FILE_BYTES}); "
+            "it is not an arabictopics model."
+        )
     try:
         return zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -283,13 +303,37 @@ def read_model_metadata(path: str | os.PathLike[str] | None = None) -> dict[str,
         return _read_metadata(zf, path)
 
 
+def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
+    """Member ``name``, read only if its declared size is within ``limit``,
+    and streamed so that it never yields more (a zip bomb that lies about
+    its size is stopped at the limit)."""
+    info = zf.getinfo(name)  # KeyError: no such member
+    if info.file_size > limit:
+        raise ModelError(
+            f"{path}: {name} declares {info.file_size} bytes, more than a model holds ({limit}); the file is "
+            "damaged or was crafted; it was not loaded."
+        )
+    with zf.open(info) as member:
+        data = member.read(limit + 1)
+    if len(data) > limit:
+        raise ModelError(f"{path}: {name} holds more than {limit} bytes; the file is damaged; it was not loaded.")
+    return data
+
+
 def _read_metadata(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     try:
-        return json.loads(zf.read(_META).decode("utf-8"))
+        meta = json.loads(_read_member(zf, _META, MAX_METADATA_BYTES, path).decode("utf-8"))
+    except ModelError:
+        raise
     except KeyError:
         raise ModelError(f"{path} has no {_META}; it was not written by arabictopics.save_model.") from None
     except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError, invalid JSON, ...
         raise ModelError(f"{path} metadata is unreadable ({exc}); the file is damaged: retrain it.") from None
+    if not isinstance(meta, dict):
+        raise ModelError(
+            f"{path} metadata is not a JSON object ({type(meta).__name__}); it was not written by arabictopics."
+        )
+    return meta
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> Any:
@@ -363,8 +407,12 @@ def verify_model(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 def _verified_payload(path: Path, pinned: str | None = None) -> tuple[dict[str, Any], bytes]:
     with _open(path) as zf:  # opened once: metadata checked before the payload is read
         meta = _check_metadata(_read_metadata(zf, path), path)
+        expected = meta.get("payload_bytes")
+        limit = expected if isinstance(expected, int) and 0 <= expected <= MAX_PAYLOAD_BYTES else MAX_PAYLOAD_BYTES
         try:
-            payload = zf.read(_PAYLOAD)
+            payload = _read_member(zf, _PAYLOAD, limit, path)
+        except ModelError:
+            raise
         except KeyError:
             raise ModelError(f"{path} has no {_PAYLOAD}; the file is damaged: retrain it.") from None
         except Exception as exc:  # BadZipFile, zlib.error, EOFError, NotImplementedError, ...

@@ -23,18 +23,49 @@ from typing import Any
 
 from .io import Document, resolve_documents, write_records
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "FormattedChunk", "score_chunk", "score_documents", "score_formatted"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "FormattedChunk", "ModelFile", "score_chunk", "score_documents", "score_formatted"]
 
 DEFAULT_CHUNK_SIZE = 256
 _worker_models: dict[str | None, Any] = {}
 
 
-def _model_for(model_path: str | None) -> Any:
-    model = _worker_models.get(model_path)
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file checked by the process that hands it to workers: its
+    path (``None``: the shipped model) and the sha256 of the payload it
+    checked.  A worker loads the file and refuses it when the payload is not
+    that one (the file was replaced after the check)."""
+
+    path: str | None
+    sha256: str
+
+
+_checked_paths: dict[str | None, ModelFile] = {}
+
+
+def _model_file(path: str | None) -> ModelFile:
+    """``path`` checked once per process (see :func:`arabictopics.verify_model`)."""
+    ref = _checked_paths.get(path)
+    if ref is None:
+        from .persistence import verify_model
+
+        ref = _checked_paths[path] = ModelFile(path, verify_model(path)["payload_sha256"])
+    return ref
+
+
+def _model_for(ref: ModelFile) -> Any:
+    model = _worker_models.get(ref)
     if model is None:
+        from .exceptions import ModelError
         from .persistence import load_model
 
-        model = _worker_models[model_path] = load_model(model_path)
+        model = load_model(ref.path)
+        if model.metadata_.get("payload_sha256") != ref.sha256:
+            raise ModelError(
+                f"the model file {ref.path or '(shipped)'} changed during the run: it is not the file that was "
+                "checked at the start. Rerun when the file is in place; nothing else was written."
+            )
+        _worker_models[ref] = model
     return model
 
 
@@ -43,9 +74,10 @@ def score_chunk(model: Any, docs: Sequence[Any], max_chars: int | None = None) -
 
     Parameters
     ----------
-    model : TopicModel, str or None
+    model : TopicModel, ModelFile, str or None
         A model, or the path of one to load (``None``: the shipped model),
-        loaded once per process.
+        loaded once per process; a :class:`ModelFile` is loaded only if its
+        payload is the one checked.
     docs : list of Document
         Or the deferred records of ``iter_documents(..., defer=True)``,
         parsed here (see :func:`arabictopics.io.resolve_documents`).
@@ -60,7 +92,9 @@ def score_chunk(model: Any, docs: Sequence[Any], max_chars: int | None = None) -
         (plus ``"truncated": true``) or ``{"id", "error"}``.
     """
     if model is None or isinstance(model, (str, os.PathLike)):
-        model = _model_for(None if model is None else str(model))
+        model = _model_file(None if model is None else str(model))
+    if isinstance(model, ModelFile):
+        model = _model_for(model)
     docs = resolve_documents(docs)
     readable = [doc for doc in docs if doc.error is None]
     texts = [doc.text for doc in readable]

@@ -1,5 +1,8 @@
-"""Run the property tests of tests/test_fuzz.py with many examples and print, per property,
-how many examples ran and the outcome.
+"""Run the property tests of tests/test_fuzz.py with many examples, and the regex timing checks of
+tests/test_text_complexity.py, and print, per property, how many examples ran and the outcome.
+
+The properties cover text functions, loaders (JSONL, CSV/TSV with stray quotes, stdin), classification of
+any text, and model files (flipped bytes, any metadata, members declaring any size).
 
     python benchmarks/fuzz.py [--profile long] [-k EXPRESSION]
 
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     import pytest
 
     collector = _Collector()
-    pytest_args = ["-q", "-p", "no:warnings", "--no-header", "tests/test_fuzz.py"]
+    # the properties, then the timing-ratio checks of every regex-based text function
+    pytest_args = ["-q", "-p", "no:warnings", "--no-header", "tests/test_fuzz.py", "tests/test_text_complexity.py"]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
     start = time.perf_counter()

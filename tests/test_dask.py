@@ -35,3 +35,39 @@ def test_bag_and_dataframe_match_classify_many(default_model, records):
         e["evidence"].get("drugs", e["mentions"].get("drugs", "")) for e in expected
     ]
     assert all("mentions" in e and "evidence" in e for e in got)
+
+
+def test_paths_and_bad_records_on_a_cluster(default_model, records, tmp_path):
+    # Before: a Path model raised AttributeError; one None text, a missing key or a NaN failed the whole compute().
+    from pathlib import Path
+
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+    from dask.distributed import Client, LocalCluster
+
+    from arabictopics import save_model
+    from arabictopics.dask_adapter import classify_bag, classify_dataframe
+
+    path = Path(tmp_path) / "m.atm"
+    save_model(default_model, path)
+    texts = [r["text"] for r in records[:6]]
+    rows = [
+        {"id": "a", "text": texts[0]},
+        {"id": "b", "text": None},
+        {"id": "c"},
+        {"id": "d", "text": 5},
+        {"id": "e", "text": texts[1]},
+    ]
+    expected = [r.to_dict() for r in default_model.classify_many([texts[0], texts[1]])]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            got = classify_bag(db.from_sequence(rows, npartitions=2), model=path, client=client).compute()
+            frame = dd.from_pandas(pd.DataFrame({"text": [texts[0], None, float("nan"), texts[1]]}), npartitions=2)
+            out = classify_dataframe(frame, "text", model=path, client=client).compute()
+    assert got[0] == {"id": "a", **expected[0]} and got[4] == {"id": "e", **expected[1]}
+    assert got[1] == {"id": "b", "error": "'text' is NoneType, not a string"}
+    assert got[2] == {"id": "c", "error": "no 'text' field"}
+    assert got[3] == {"id": "d", "error": "'text' is int, not a string"}
+    assert out["labels"].tolist()[0] == "|".join(expected[0]["labels"])
+    assert out["error"].tolist() == ["", "no 'text' value (missing)", "no 'text' value (missing)", ""]

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arabictopics import DataError, InputError, ModelError, load_labeled, load_model, save_model
+from arabictopics import DataError, InputError, ModelError, load_labeled, load_model, read_model_metadata, save_model
 from arabictopics.charsets import FOLD_MAP
 from arabictopics.io import iter_documents, resolve_documents
 from arabictopics.text import (
@@ -331,3 +331,67 @@ def test_any_metadata_is_a_model_error_or_loads(model_file, tmp_path, changes, r
     except ModelError:
         return
     assert list(model.classes_) == meta["labels"]
+
+
+@fuzz_settings
+@given(
+    st.sampled_from(["metadata.json", "model.joblib"]),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["local", "central", "both"]),
+    st.one_of(JSON_VALUES, st.just(None)),
+)
+def test_declared_sizes_and_metadata_shapes_only_give_model_errors(model_file, tmp_path, member, size, where, top):
+    # A member whose ZIP headers declare any size (up to 4 GiB), or metadata that is any JSON value: loading
+    # either works or raises ModelError, and never reads more than its bounds.
+    import struct
+
+    raw = bytearray(model_file.read_bytes())
+    with zipfile.ZipFile(model_file) as zf:
+        info = zf.getinfo(member)
+    name = member.encode()
+    if where in ("local", "both"):  # local header: uncompressed size at offset 22
+        raw[info.header_offset + 22 : info.header_offset + 26] = struct.pack("<I", size)
+    if where in ("central", "both"):  # central directory entry: uncompressed size at offset 24
+        entry = raw.rfind(b"PK\x01\x02", 0, raw.rfind(name) + 1)
+        raw[entry + 24 : entry + 28] = struct.pack("<I", size)
+    path = tmp_path / "sizes.atm"
+    path.write_bytes(bytes(raw))
+    for fn in (read_model_metadata, load_model):
+        try:
+            fn(path)
+        except ModelError:
+            pass
+    odd = tmp_path / "odd.atm"
+    with zipfile.ZipFile(odd, "w") as zf:
+        zf.writestr("metadata.json", json.dumps(top))
+        zf.writestr("model.joblib", b"x")
+    with pytest.raises(ModelError):
+        load_model(odd)
+
+
+QUOTED_FIELDS = st.text(alphabet=st.sampled_from('ab"، ,\t'), max_size=12)
+
+
+@fuzz_settings
+@given(st.lists(QUOTED_FIELDS, min_size=1, max_size=30), st.sampled_from([",", "\t"]))
+def test_csv_rows_are_never_lost_silently(tmp_path, fields, delimiter):
+    # Unquoted rows whose text holds stray quotes, commas and tabs: with --quoting none every row comes back,
+    # in order; with csv quoting every row comes back too, unless the reader stops with the quote error.
+    fields = [f.replace(delimiter, " ") for f in fields]
+    suffix = ".tsv" if delimiter == "\t" else ".csv"
+    path = tmp_path / f"rows{suffix}"
+    path.write_text(
+        f"id{delimiter}text\n" + "".join(f"{i}{delimiter}x{f}\n" for i, f in enumerate(fields)), encoding="utf-8"
+    )
+    docs = list(iter_documents([str(path)], quoting="none"))
+    assert [d.id for d in docs] == [str(i) for i in range(len(fields))]
+    try:
+        docs = list(iter_documents([str(path)]))
+    except InputError as exc:
+        assert "--quoting none" in str(exc)
+        return
+    if not any('"' in f for f in fields):
+        assert [d.id for d in docs] == [str(i) for i in range(len(fields))]
+    else:  # quoted pieces may join lines, but every line's id that starts a row is in order
+        ids = [int(d.id) for d in docs if d.id.isdigit()]
+        assert ids == sorted(ids)

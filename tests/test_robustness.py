@@ -31,6 +31,7 @@ from arabictopics import (
     load_labeled,
     load_model,
     passages,
+    read_model_metadata,
     save_model,
     train,
 )
@@ -610,6 +611,7 @@ def test_sigint_with_jobs_flushes_completed_results(tmp_path):
     assert code == 130, err
     records = _valid_prefix(run.stdout.read_text(encoding="utf-8"))
     assert f"interrupted after {len(records)} record(s)" in err and "Traceback" not in err
+    assert "Warning" not in err  # joblib's "tasks … cancelled" is filtered
 
 
 def test_ctrl_c_with_jobs_is_left_to_the_main_process(tmp_path):
@@ -830,7 +832,7 @@ def test_checksum_is_verified_before_unpickling(saved, tmp_path):
     [
         ({"model.joblib": b"x"}, "has no metadata.json"),
         ({"readme.txt": "hello"}, "has no metadata.json"),
-        ({"metadata.json": "[1, 2]"}, "no arabictopics metadata"),
+        ({"metadata.json": "[1, 2]"}, "metadata is not a JSON object \\(list\\)"),
         ({"metadata.json": '{"library": "arabictopics"}'}, "metadata lacks format"),
     ],
     ids=["no metadata", "foreign zip", "metadata not an object", "metadata incomplete"],
@@ -1207,3 +1209,89 @@ def test_head_with_jobs_is_quiet(tmp_path):
     )
     proc = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=300)
     assert proc.stdout.strip() == "rc=0" and proc.stderr == "", proc.stderr
+
+
+# ---- model files: what loading may read, and which bytes the workers load ------------------------
+
+
+def test_model_path_to_dev_zero_or_a_fifo_is_refused_at_once(tmp_path):
+    # Before: `info devzero.atm` was OOM-killed at 24 GB; `info fifo.atm` hung.
+    devzero = tmp_path / "devzero.atm"
+    devzero.symlink_to("/dev/zero")
+    fifo = tmp_path / "fifo.atm"
+    os.mkfifo(fifo)
+    for path in (devzero, fifo):
+        proc = _run([sys.executable, "-m", "arabictopics", "info", str(path)], timeout=60)
+        assert proc.returncode == 2 and "is not a regular file" in proc.stderr, proc.stderr
+        with pytest.raises(ModelError, match="not a regular file"):
+            load_model(path)
+
+
+def _zip_with(path: Path, metadata: bytes, payload: bytes = b"x", bomb: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in (("metadata.json", metadata), ("model.joblib", payload)):
+            if name == bomb:  # 1 GiB of spaces in about 1 MB: what a member may declare
+                with zf.open(name, "w", force_zip64=True) as member:
+                    for _ in range(1024):
+                        member.write(b" " * (1 << 20))
+            else:
+                zf.writestr(name, data)
+    return path
+
+
+def test_zip_bombs_and_odd_metadata_are_model_errors_within_bounded_memory(tmp_path, saved_model_meta):
+    # Before: a metadata member declaring 1 GiB cost 2.1 GB RSS even in `info`; a payload bomb 2.1 GB before its
+    # checksum failed; metadata `[1, 2]` or `null` gave a raw TypeError.
+    cases = {
+        "metadata bomb": _zip_with(tmp_path / "a.atm", b"", bomb="metadata.json"),
+        "payload bomb": _zip_with(tmp_path / "b.atm", json.dumps(saved_model_meta).encode(), bomb="model.joblib"),
+        "metadata list": _zip_with(tmp_path / "c.atm", b"[1, 2]"),
+        "metadata null": _zip_with(tmp_path / "d.atm", b"null"),
+    }
+    code = (  # the peak RSS of this process's own memory (VmHWM; ru_maxrss would include the forking parent's)
+        "import re, sys; from arabictopics import ModelError, load_model, read_model_metadata\n"
+        "for path in sys.argv[1:]:\n"
+        "    for fn in (read_model_metadata, load_model):\n"
+        "        try:\n"
+        "            fn(path)\n"
+        "        except ModelError as exc:\n"
+        "            print('ModelError', exc)\n"
+        "print('MAXRSS', re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
+    )
+    proc = _run([sys.executable, "-c", code, *map(str, cases.values())], timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert sum(line.startswith("ModelError") for line in lines) == 7, proc.stdout  # the payload bomb's metadata reads
+    assert "declares 1073741824 bytes" in proc.stdout and "not a JSON object (list)" in proc.stdout
+    assert int(lines[-1].split()[1]) < 400 * 1024, "loading read far more than its bounds"  # KiB
+
+
+@pytest.fixture()
+def saved_model_meta(tmp_path):
+    """Metadata that passes every check, declaring a small payload."""
+    from arabictopics.persistence import read_model_metadata
+
+    meta = read_model_metadata()
+    meta = {**meta, "payload_bytes": 10}
+    return meta
+
+
+def test_workers_load_exactly_the_model_that_was_checked(tmp_path, records, monkeypatch):
+    # Before: a model file swapped after the main process checked it was loaded by the workers: a CSV header of
+    # the first model's themes with the second model's scores, and exit 0.
+    from arabictopics import scoring
+    from arabictopics.scoring import ModelFile, score_chunk
+
+    monkeypatch.setattr(scoring, "_worker_models", {})
+    first, second = tmp_path / "first.atm", tmp_path / "second.atm"
+    subset = [r for r in records if r["labels"] == ["drugs"]][:20] + [r for r in records if r["labels"] == ["drones"]][
+        :20
+    ]
+    data = _jsonl(tmp_path / "t.jsonl", subset + [r for r in records if not r["labels"]][:20])
+    train(data, labels=["drugs"], cv=2, output=first)
+    train(data, labels=["drones"], cv=2, output=second)
+    checked = ModelFile(str(first), read_model_metadata(first)["payload_sha256"])
+    os.replace(second, first)  # the file is replaced after the check
+    docs = list(iter_documents([str(_jsonl(tmp_path / "in.jsonl", [{"text": DRUGS}]))]))
+    with pytest.raises(ModelError, match="changed during the run"):
+        score_chunk(checked, docs)
