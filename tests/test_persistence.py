@@ -197,3 +197,19 @@ def test_default_model_loaded_once_from_many_threads(monkeypatch):
     for t in threads:
         t.join()
     assert len(loads) == 1 and len({id(m) for m in got}) == 1
+
+
+def test_save_through_a_symlink_keeps_the_link_and_the_mode(small_model, tmp_path):
+    import os
+    import stat
+
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "m.atm"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o640)
+    link = tmp_path / "m.atm"
+    link.symlink_to(target)
+    save_model(small_model, link, companions={tmp_path / "m.atm.report.json": "{}"})
+    assert link.is_symlink() and load_model(link) is not None
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["m.atm"]
