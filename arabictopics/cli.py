@@ -19,6 +19,7 @@ import json
 import os
 import stat
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -265,12 +266,14 @@ def _load_data(args: argparse.Namespace, **extra: Any):
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
-    from .dataset import describe, validate_labeled
+    from .dataset import check_training_data, describe, validate_labeled
 
     data = _load_data(args)
     stats = describe(data)
-    problems = validate_labeled(data)
+    errors, doubts = check_training_data(data, cv=args.cv)
+    problems = errors + validate_labeled(data)
     stats["problems"] = problems
+    stats["warnings"] = doubts
     print(json.dumps(stats, ensure_ascii=False, indent=1))
     return 1 if problems else 0
 
@@ -293,13 +296,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
             kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file (a device or a pipe)"
             raise _UsageError(f"{path} is {kind}; give -o a file path (the report goes to MODEL.report.json).")
     keep = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
-    data = _load_data(args, keep_labels=keep)
+    data = _load_data(args)
     if not args.quiet:
         print(
             f"arabictopics: training on {len(data)} articles, {args.cv}-fold CV, seed {args.seed}...", file=sys.stderr
         )
     progress = not args.quiet and sys.stderr.isatty()
-    model, meta = train(data, labels=keep, cv=args.cv, random_state=args.seed, progress=progress)
+    with warnings.catch_warnings(record=True) as doubts:
+        warnings.simplefilter("always", UserWarning)
+        model, meta = train(
+            data,
+            labels=keep,
+            cv=args.cv,
+            random_state=args.seed,
+            progress=progress,
+            allow_no_negatives=args.allow_no_negatives,
+        )
+    for doubt in doubts:
+        print(f"arabictopics: warning: {doubt.message}", file=sys.stderr)
     report = meta.get("cv_metrics")
     companions = {report_path: json.dumps(report, ensure_ascii=False, indent=1)} if report else None
     try:
@@ -315,12 +329,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate
+    from .evaluation import evaluate, unknown_labels
     from .persistence import load_model
 
     model = load_model(args.model)
     data = _load_data(args)
-    result = evaluate(model, data, top=args.top)
+    result = evaluate(model, data, top=args.top, ignore_unknown_labels=args.ignore_unknown_labels)
+    if args.ignore_unknown_labels and (unknown := unknown_labels(model, data)):
+        print(
+            f"arabictopics: ignored {sum(unknown.values())} unknown label(s) on the articles: {', '.join(unknown)}",
+            file=sys.stderr,
+        )
     if args.format == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -538,12 +557,33 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", nargs="?", help="a .atm file (default: the shipped model)")
     p.set_defaults(func=_cmd_info)
 
-    p = sub.add_parser("train", help="train a model from labeled articles")
+    p = sub.add_parser(
+        "train",
+        help="train a model from labeled articles",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "data:\n"
+            "  JSONL   one object per line: text, labels (a list), optional mentions (a list) and id\n"
+            "  CSV/TSV a header row; labels (and mentions) separated by | or ;\n"
+            "  folder  one subfolder per theme holding .txt files, and none/ for articles with no theme:\n"
+            "            data/drugs/*.txt  data/drones/*.txt  data/none/*.txt\n"
+            "\n"
+            "The model learns to say 'no theme' only from articles that carry none (empty labels, or none/):\n"
+            "without them training stops, unless --allow-no-negatives. A theme on every article, too few\n"
+            "articles of a theme for the folds, or a --cv of 1 or below 0 stop it too (exit 2, nothing\n"
+            "written). The model and MODEL.report.json (the cross-validated report) are written together."
+        ),
+    )
     p.add_argument("data", nargs="+", help="JSONL, CSV/TSV files or folders with one subfolder per label")
     p.add_argument("-o", "--output", required=True, help="model file to write (.atm)")
     p.add_argument("--labels", help="comma-separated themes to keep (default: all labels in the data)")
     p.add_argument("--cv", type=int, default=5, help="cross-validation folds (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument(
+        "--allow-no-negatives",
+        action="store_true",
+        help="train even though every article carries a theme (the model will then give every article one)",
+    )
     p.add_argument("-q", "--quiet", action="store_true")
     _add_data_columns(p)
     p.set_defaults(func=_cmd_train)
@@ -554,6 +594,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--top", type=int, default=10, help="worst examples to list (default: 10)")
     p.add_argument("--plot", metavar="FILE.png", help="draw per-theme F1 and precision-recall curves")
+    p.add_argument(
+        "--ignore-unknown-labels",
+        action="store_true",
+        help="score even though some labels of the data are not the model's (they then count as no label)",
+    )
     _add_data_columns(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -582,6 +627,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="counts and problems of a labeled data set")
     p.add_argument("data", nargs="+")
+    p.add_argument("--cv", type=int, default=5, help="the folds you will train with, for the checks (default: 5)")
     _add_data_columns(p)
     p.set_defaults(func=_cmd_stats)
     return parser
@@ -589,8 +635,6 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    import warnings
-
     from .exceptions import ArabicTopicsError
 
     # A run stopped early (Ctrl-C, SIGTERM, `| head`) closes joblib's result stream on purpose.

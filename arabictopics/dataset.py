@@ -22,7 +22,7 @@ from typing import Any
 
 from .exceptions import DataError
 
-__all__ = ["LabeledData", "describe", "load_labeled", "near_duplicates", "validate_labeled"]
+__all__ = ["LabeledData", "check_training_data", "describe", "load_labeled", "near_duplicates", "validate_labeled"]
 
 _LABEL_SPLIT_RE = re.compile(r"\s*[|;]\s*")
 _MAX_PROBLEMS_SHOWN = 25
@@ -403,6 +403,81 @@ def validate_labeled(data: LabeledData, *, near_duplicate_threshold: float = 0.5
     for i, j, score in near_duplicates(data.texts, threshold=near_duplicate_threshold):
         problems.append(f"{data.origins[j]}: near-duplicate of {data.origins[i]} (5-gram Jaccard {score:.2f})")
     return problems
+
+
+#: A theme with fewer positive articles than this trains, with a warning.
+FEW_EXAMPLES = 10
+
+
+def check_training_data(
+    data: LabeledData, *, cv: int = 5, allow_no_negatives: bool = False
+) -> tuple[list[str], list[str]]:
+    """What makes labeled data useless to train on (errors), or doubtful (warnings).
+
+    In theme names, not column indices: a theme on every article or on
+    none; too few articles of a theme for the cross-validation folds asked;
+    no article without a theme, while the model is meant to be able to say
+    "no theme" (unless ``allow_no_negatives``); a ``cv`` that makes no sense.
+
+    Parameters
+    ----------
+    data : LabeledData
+    cv : int, default=5
+        Folds asked for (0: none).
+    allow_no_negatives : bool, default=False
+        Accept data where every article carries a theme.
+
+    Returns
+    -------
+    (errors, warnings) : two lists of str
+
+    Examples
+    --------
+    >>> d = LabeledData(ids=["1", "2"], texts=["a", "b"], labels=[["drugs"], ["drugs"]], mentions=[None, None])
+    >>> check_training_data(d, cv=0)[0][0]  # doctest: +ELLIPSIS
+    'drugs is on every article (2 of 2): ...'
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    if cv < 0 or cv == 1:
+        errors.append(
+            f"cv={cv} makes no sense: give 0 (no cross-validation; thresholds stay at 0.5) or 2 or more folds."
+        )
+    n = len(data)
+    counts = Counter(label for row in data.labels for label in set(row))
+    if not counts:
+        errors.append(
+            "no article carries a label; nothing to learn. Label your articles (JSONL 'labels', a CSV labels column, "
+            "or one folder per theme)."
+        )
+        return errors, warnings
+    for label, count in sorted(counts.items()):
+        if count == n:
+            errors.append(
+                f"{label} is on every article ({count} of {n}): a model can only learn to say it always. Add "
+                f"articles without {label}."
+            )
+    minimum = max(cv, 2)
+    rare = {label: count for label, count in counts.items() if count < minimum}
+    if rare:
+        listed = ", ".join(f"{label} ({count})" for label, count in sorted(rare.items()))
+        errors.append(
+            f"too few examples for {minimum}-fold cross-validation: {listed}; each theme needs at least {minimum} "
+            "articles. Add examples, drop these themes with --labels, or lower --cv."
+        )
+    if not any(not row for row in data.labels) and not allow_no_negatives:
+        errors.append(
+            f"every article carries a theme ({n} of {n}): the model never sees one with none, so it will give every "
+            "article a theme, off-topic news included. Add articles that carry no theme (records with empty labels, "
+            "or a none/ folder beside the theme folders), or pass --allow-no-negatives if every article you will "
+            "score is on one of your themes."
+        )
+    for label, count in sorted(counts.items()):
+        if minimum <= count < FEW_EXAMPLES:
+            warnings.append(f"{label} has only {count} articles: its scores will be unreliable; {FEW_EXAMPLES}+ help.")
+    if 0 < cv and n < 5 * cv:
+        warnings.append(f"{n} articles for {cv}-fold cross-validation: the reported figures will be noisy.")
+    return errors, warnings
 
 
 def describe(data: LabeledData) -> dict[str, Any]:

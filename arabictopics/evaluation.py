@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .dataset import LabeledData
+from .exceptions import DataError
 from .metrics import confused_pairs, format_report, label_report
 from .model import TopicModel, _label_matrix
 from .passages import split_levels
@@ -132,13 +133,41 @@ def _mention_truth(data: LabeledData, labels: list[str]) -> tuple[np.ndarray, np
     return M, rows
 
 
-def evaluate(model: TopicModel, data: LabeledData, *, top: int = 10) -> EvaluationReport:
+def unknown_labels(model: TopicModel, data: LabeledData) -> dict[str, int]:
+    """Labels and mentions of ``data`` that ``model`` does not know, with how many articles carry each."""
+    known = {str(c) for c in model.classes_}
+    counts: dict[str, int] = {}
+    for row, named in zip(data.labels, data.mentions):
+        for label in set(row) | set(named or ()):
+            if label not in known:
+                counts[label] = counts.get(label, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _closest(label: str, known: list[str]) -> str | None:
+    import difflib
+
+    lowered = {k.lower(): k for k in known}
+    if label.lower() in lowered:
+        return lowered[label.lower()]
+    match = difflib.get_close_matches(label.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def evaluate(
+    model: TopicModel, data: LabeledData, *, top: int = 10, ignore_unknown_labels: bool = False
+) -> EvaluationReport:
     """Score ``model`` on held-out labeled articles, on both levels.
 
     The about level compares the model's labels with the articles' labels;
     the found level compares labels + mentions with labels + mentions, over
-    the articles whose mentions were labeled.  Labels of ``data`` that the
-    model does not know are ignored.
+    the articles whose mentions were labeled.
+
+    A label of ``data`` that the model does not know (``"Drugs"`` for
+    ``"drugs"``) would silently count as no label at all: it raises
+    :class:`~arabictopics.exceptions.DataError` listing the unknown labels
+    beside the model's, with the closest match, unless
+    ``ignore_unknown_labels``.
 
     Parameters
     ----------
@@ -152,6 +181,18 @@ def evaluate(model: TopicModel, data: LabeledData, *, top: int = 10) -> Evaluati
     EvaluationReport
     """
     labels = [str(c) for c in model.classes_]
+    unknown = unknown_labels(model, data)
+    if unknown and not ignore_unknown_labels:
+        listed = "; ".join(
+            f"{label!r} ({n} article{'s' if n > 1 else ''}"
+            + (f"; did you mean {match!r}?" if (match := _closest(label, labels)) else "")
+            + ")"
+            for label, n in unknown.items()
+        )
+        raise DataError(
+            f"the data has labels the model does not know: {listed}. The model's labels: {', '.join(labels)}. "
+            "Fix the labels, or pass --ignore-unknown-labels to score without them."
+        )
     proba, mentioned = model.predict_levels(data.texts)
     Y = _label_matrix(data.labels, labels)
     M, rows = _mention_truth(data, labels)

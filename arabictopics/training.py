@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .dataset import LabeledData, load_labeled
+from .dataset import LabeledData, check_training_data, load_labeled
 from .exceptions import DataError
 from .model import ThemeClassifier, TopicModel
 
 __all__ = ["train"]
 
 
-def _check_trainable(data: LabeledData, cv: int) -> list[str]:
-    labels = data.label_names()
-    if not labels:
-        raise DataError("no article carries a label; nothing to learn.")
-    counts = {label: sum(label in row for row in data.labels) for label in labels}
-    minimum = max(cv, 2)
-    rare = {label: n for label, n in counts.items() if n < minimum}
-    if rare:
-        listed = ", ".join(f"{label} ({n})" for label, n in sorted(rare.items()))
-        raise DataError(
-            f"too few examples for {minimum}-fold cross-validation: {listed}; add examples, "
-            "drop these themes with --labels, or lower --cv."
-        )
-    return labels
+def _check_trainable(data: LabeledData, cv: int, allow_no_negatives: bool) -> tuple[list[str], list[str]]:
+    errors, warnings = check_training_data(data, cv=cv, allow_no_negatives=allow_no_negatives)
+    if errors:
+        raise DataError("the training data cannot make a useful model:\n  " + "\n  ".join(errors))
+    return data.label_names(), warnings
 
 
 def train(
@@ -37,6 +29,7 @@ def train(
     random_state: int | None = 0,
     output: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    allow_no_negatives: bool = False,
     **load_options: Any,
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Fit a :class:`TopicModel` on labeled articles, report, and optionally save.
@@ -55,6 +48,15 @@ def train(
         Save the model here (atomically; nothing is written if training fails).
     progress : bool, default=False
         Progress bars (stderr) over the folds and the final fit.
+    allow_no_negatives : bool, default=False
+        Train even when every article carries a theme (the model then gives
+        every article one).
+
+    Data that cannot make a useful model (a theme on every article, too few
+    examples for the folds, no article without a theme, a senseless ``cv``)
+    raises :class:`~arabictopics.exceptions.DataError` naming the themes;
+    doubtful data (few examples of a theme) trains, with warnings on stderr
+    (:mod:`warnings`) and in the metadata's ``warnings``.
     **load_options
         Passed to :func:`arabictopics.load_labeled` (``text_column``, ...).
 
@@ -64,17 +66,20 @@ def train(
         The model and its metadata (training data digest, CV report).
     """
     if not isinstance(data, LabeledData):
-        data = load_labeled(data, keep_labels=labels, **load_options)
-    elif labels is not None:
-        data.keep(labels)
-    themes = _check_trainable(data, cv)
+        data = load_labeled(data, **load_options)
     if labels is not None:
-        absent = [label for label in labels if label not in themes]
+        present = data.label_names()
+        absent = [label for label in labels if label not in present]
         if absent:
             raise DataError(
                 f"no article carries the requested label(s) {', '.join(map(repr, absent))}; "
-                f"the data has: {', '.join(themes)}. Check the spelling in --labels."
+                f"the data has: {', '.join(present) or 'no labels'}. Check the spelling in --labels."
             )
+        data.keep(labels)
+    themes, doubts = _check_trainable(data, cv, allow_no_negatives)
+    for doubt in doubts:
+        warnings.warn(doubt, UserWarning, stacklevel=2)
+    if labels is not None:
         themes = [label for label in labels if label in themes]
     classifier = ThemeClassifier(cv=cv, random_state=random_state, verbose=progress)
     model = TopicModel(classifier=classifier, random_state=random_state)
@@ -93,6 +98,7 @@ def train(
         },
         "random_state": random_state,
         "cv_folds": cv,
+        "warnings": doubts,
     }
     if cv >= 2:
         from .evaluation import cross_validate

@@ -1295,3 +1295,67 @@ def test_workers_load_exactly_the_model_that_was_checked(tmp_path, records, monk
     docs = list(iter_documents([str(_jsonl(tmp_path / "in.jsonl", [{"text": DRUGS}]))]))
     with pytest.raises(ModelError, match="changed during the run"):
         score_chunk(checked, docs)
+
+
+# ---- training data that cannot make a useful model --------------------------------------------------
+
+
+def _train_cli(*args: str) -> subprocess.CompletedProcess:
+    return _run([sys.executable, "-m", "arabictopics", "train", *args, "-q"])
+
+
+def test_training_data_that_cannot_make_a_useful_model_is_refused(tmp_path, records):
+    # Before, every one of these exited 0 and wrote a model that labeled sport and culture news with its theme.
+    drugs = [r for r in records if r["labels"] == ["drugs"]]
+    all_drugs = _jsonl(tmp_path / "all_drugs.jsonl", drugs[:26])
+    folder = tmp_path / "folder"
+    for theme in ("drugs", "drones"):
+        (folder / theme).mkdir(parents=True)
+        for i, r in enumerate([r for r in records if r["labels"] == [theme]][:8]):
+            (folder / theme / f"{i}.txt").write_text(r["text"], encoding="utf-8")
+    three = _jsonl(tmp_path / "three.jsonl", [r for r in records if r["labels"] == ["border_security"]][:3])
+    mixed = _jsonl(tmp_path / "mixed.jsonl", drugs[:12] + [r for r in records if not r["labels"]][:12])
+    cases = [
+        ([str(all_drugs)], "drugs is on every article (26 of 26)"),
+        ([str(folder), "--cv", "2"], "every article carries a theme (16 of 16)"),
+        ([str(three), "--cv", "0"], "every article carries a theme"),
+        ([str(mixed), "--cv", "-3"], "cv=-3 makes no sense"),
+        ([str(mixed), "--cv", "1"], "cv=1 makes no sense"),
+    ]
+    for args, message in cases:
+        model = tmp_path / "m.atm"
+        proc = _train_cli(*args, "-o", str(model))
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+        assert "none/ folder" in proc.stderr or "every article" not in message
+        assert not model.exists()
+    proc = _train_cli(str(folder), "--cv", "2", "--allow-no-negatives", "-o", str(tmp_path / "ok.atm"))
+    assert proc.returncode == 0, proc.stderr
+    assert "drugs has only 8 articles" in proc.stderr  # doubtful but possible: a warning ...
+    meta = read_model_metadata(tmp_path / "ok.atm")
+    assert any("drugs has only 8 articles" in w for w in meta["warnings"])  # ... and in the model's metadata
+    stats = _run([sys.executable, "-m", "arabictopics", "stats", str(all_drugs)])
+    assert stats.returncode == 1 and "drugs is on every article" in stats.stdout
+
+
+def test_a_misspelt_label_lists_what_the_data_has(tmp_path, records):
+    data = _jsonl(tmp_path / "d.jsonl", records[:300])
+    proc = _train_cli(str(data), "--labels", "drugs,dronse", "-o", str(tmp_path / "m.atm"))
+    assert proc.returncode == 2 and "'dronse'" in proc.stderr
+    themes = sorted({label for r in records[:300] for label in r["labels"]})
+    assert f"the data has: {', '.join(themes)}" in proc.stderr and len(themes) > 2  # before: "the data has: drugs"
+
+
+def test_evaluate_with_unknown_labels_says_so(tmp_path, records):
+    # Before: "Drugs" instead of "drugs" silently counted as no label (micro-F1 0.794 -> 0.748, exit 0).
+    rows = [
+        dict(r, labels=[label.capitalize() if label == "drugs" else label for label in r["labels"]])
+        for r in records[:80]
+    ]
+    data = _jsonl(tmp_path / "held.jsonl", rows)
+    proc = _run([sys.executable, "-m", "arabictopics", "evaluate", "default", str(data)])
+    assert proc.returncode == 2
+    assert (
+        "'Drugs' (" in proc.stderr and "did you mean 'drugs'?" in proc.stderr and "The model's labels:" in proc.stderr
+    )
+    proc = _run([sys.executable, "-m", "arabictopics", "evaluate", "default", str(data), "--ignore-unknown-labels"])
+    assert proc.returncode == 0 and "ignored" in proc.stderr and "Drugs" in proc.stderr
