@@ -112,6 +112,17 @@ class _DeferredInterrupt:
             signal.signal(signum, previous)
 
 
+def _no_articles(sources: list[str]) -> str:
+    from .io import DIRECTORY_SUFFIXES
+
+    return (
+        f"no input articles found in {', '.join(sources)}: nothing was read, nothing written. A directory is searched "
+        f"recursively for {', '.join('*' + s for s in DIRECTORY_SUFFIXES)} (text and HTML files are one article each; "
+        "JSONL, CSV and TSV files one per record), a file is read by its suffix or --input-format, and a data file "
+        "needs at least one record."
+    )
+
+
 def _worker_died(exc: BaseException) -> bool:
     """Whether ``exc`` says that a worker process of ``--jobs`` died (killed by the OOM killer, ``kill -9``)."""
     return type(exc).__name__ in ("TerminatedWorkerError", "BrokenProcessPool")
@@ -124,12 +135,13 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     sources = args.inputs or ["-"]
     if sources == ["-"] and sys.stdin.isatty() and not os.environ.get("CI"):
         print("arabictopics: reading an article from standard input (end with Ctrl-D)...", file=sys.stderr)
-    n_jobs = args.jobs
+    n_jobs = _usable_jobs(args.jobs)
     if n_jobs == 1:
         from .persistence import load_model
 
         model_ref: Any = load_model(args.model)  # fail early (and once) on a bad model file
         labels = [str(label) for label in model_ref.classes_]
+        limit = model_ref.max_chars
     else:
         from .persistence import verify_model
         from .scoring import ModelFile
@@ -138,6 +150,12 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         meta = verify_model(args.model)
         labels = meta["labels"]
         model_ref = ModelFile(args.model, meta["payload_sha256"])
+        limit = meta.get("max_chars")  # recorded by this version; older files are not checked here
+    if args.max_chars is not None and limit is not None and args.max_chars > limit:
+        raise _UsageError(
+            f"--max-chars {args.max_chars} is above the model's limit: it reads at most {limit} characters of an "
+            f"article. Give {limit} or less (longer articles are scored on their beginning and marked truncated)."
+        )
     fmt = args.format or ("table" if (args.output is None and sys.stdout.isatty()) else "jsonl")
     docs = _documents(args, sources, defer=True)  # parsed where they are scored (by the workers with --jobs)
     target = AtomicOutput(args.output) if args.output else None
@@ -177,6 +195,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
                     stopped_at = chunk.stopped_at
                 if interrupted:
                     raise interrupted.stop()
+            if not written:
+                raise _UsageError(_no_articles(sources))
             if fmt == "json":
                 stream.write("\n]\n" if written else "]\n")
     except BaseException as exc:
@@ -197,6 +217,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         # Ctrl-C or SIGTERM: every record written so far is whole (a write is never cut).
         if bar is not None:
             bar.close()
+        if fmt == "json":  # close the array: what was written is valid JSON, in FILE.partial too
+            stream.write("\n]\n" if written else "]\n")
         stream.flush()
         kept = target.abort(keep=True) if target else None
         where = f"; completed results kept in {kept}" if kept else ""
@@ -460,6 +482,28 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def _usable_jobs(jobs: int) -> int:
+    """``--jobs`` capped at the cores this process may use (``-1``: all of them); a cap is said on stderr."""
+    cores = _usable_cores()
+    if jobs == -1:
+        return cores
+    if jobs > cores:
+        print(
+            f"arabictopics: --jobs {jobs} capped at {cores}, the cores this process may use "
+            "(more worker processes than cores only cost memory and start-up).",
+            file=sys.stderr,
+        )
+        return cores
+    return jobs
+
+
 def _jobs(value: str) -> int:
     number = int(value)
     if number == 0 or number < -1:
@@ -503,7 +547,9 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="how to read inputs (default: by file suffix; stdin is one text)",
     )
     parser.add_argument("--text-column", default="text", help="JSONL key / CSV column of the text (default: text)")
-    parser.add_argument("--id-column", default="id", help="JSONL key / CSV column of the id (default: id)")
+    parser.add_argument(
+        "--id-column", help="JSONL key / CSV column of the id (default: id, where there is one; else FILE:LINE)"
+    )
     parser.add_argument("--chunk-size", type=_positive_int, default=256, help="articles per batch (default: 256)")
     parser.add_argument(
         "--quoting",
@@ -537,13 +583,20 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="a saved model (.atm); default: the shipped model")
     p.add_argument("--format", choices=_OUTPUT_FORMATS, help="output format (default: table on a terminal, else jsonl)")
     _add_input_options(p)
-    p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
-    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="worker processes; -1 = all cores (default: 1)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="write results to this file (atomically) instead of stdout; when interrupted, the completed records "
+        "are kept in FILE.partial, usable in every format (a json array is closed)",
+    )
+    p.add_argument(
+        "-j", "--jobs", type=_jobs, default=1, help="worker processes, at most the usable cores; -1 = all (default: 1)"
+    )
     p.add_argument(
         "--max-chars",
         type=_positive_int,
         default=None,
-        help="read at most this many characters per article (default: the model's, 100000)",
+        help="read at most this many characters per article (default and maximum: the model's, 100000)",
     )
     p.add_argument("--strict", action="store_true", help="stop at the first record that fails")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -19,7 +19,7 @@ from typing import Any
 
 from .exceptions import ArabicTopicsError
 
-__all__ = ["classify_bag", "classify_dataframe"]
+__all__ = ["classify_bag", "classify_dataframe", "to_jsonl"]
 
 
 def _require_dask() -> None:
@@ -49,6 +49,40 @@ def _model_handle(model: Any, client: Any) -> Any:
         except ValueError:
             return model  # no cluster: the local scheduler shares the object
     return client.scatter(model, broadcast=True, hash=False)
+
+
+def _jsonl_block(records: Any) -> list[str]:
+    """A partition's records as one JSONL string, every record ending in a line break."""
+    import json
+
+    return ["".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)]
+
+
+def to_jsonl(bag: Any, path: str, **options: Any) -> Any:
+    """Write a bag of records as JSONL part files: one file per partition,
+    every record ending in ``\\n`` (the last one too), so that ``cat
+    part-*.jsonl`` is valid JSONL.
+
+    ``bag.map(json.dumps).to_textfiles(...)`` joins the records of a part
+    with line breaks but ends the part without one, so concatenated parts
+    run two records into one line.
+
+    Parameters
+    ----------
+    bag : dask.bag.Bag of dict
+        E.g. the result of :func:`classify_bag`.
+    path : str
+        A glob with one ``*`` (``"scored/part-*.jsonl"``), as for
+        ``Bag.to_textfiles``.
+    **options
+        Passed to ``Bag.to_textfiles`` (``storage_options``, ``compute``, ...).
+
+    Examples
+    --------
+    >>> to_jsonl(classify_bag(records, client=client), "scored/part-*.jsonl")  # doctest: +SKIP
+    """
+    _require_dask()
+    return bag.map_partitions(_jsonl_block).to_textfiles(path, **options)
 
 
 def _text_of(item: Any, text_key: str) -> tuple[str | None, str | None]:

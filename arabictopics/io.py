@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, TextIO
 from .exceptions import InputError
 
 __all__ = [
+    "DIRECTORY_SUFFIXES",
     "INPUT_FORMATS",
     "MAX_LINE_BYTES",
     "MAX_QUOTED_LINES",
@@ -43,7 +44,9 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 #: Plain-text files: bytes read per file at most (the model reads far fewer
 #: characters, see ``--max-chars``); the rest is skipped, not loaded.
 MAX_FILE_BYTES = 16 * 1024 * 1024
-_DIR_SUFFIXES = (".txt", ".html", ".htm")
+#: What a directory is searched for (recursively): one article per text or
+#: HTML file, one per record of a JSONL, CSV or TSV file.
+DIRECTORY_SUFFIXES = (".txt", ".html", ".htm", ".jsonl", ".ndjson", ".csv", ".tsv")
 _BINARY_SNIFF = 8192
 _SKIP_CHUNK = 1024 * 1024
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -122,7 +125,7 @@ def _suffix_format(path: str) -> str:
 
 
 def _walk(path: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Document]:
-    """Files under ``path`` ending in .txt/.html/.htm, sorted, each real
+    """Files under ``path`` with a :data:`DIRECTORY_SUFFIXES` suffix, sorted, each real
     directory visited once (symlink loops are cut); what cannot be listed
     or is not a regular file comes as an error :class:`Document`."""
     try:
@@ -144,7 +147,7 @@ def _walk(path: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Document]:
     for entry in entries:
         if entry.is_dir():
             yield from _walk(entry, seen)
-        elif entry.suffix.lower() in _DIR_SUFFIXES:
+        elif entry.suffix.lower() in DIRECTORY_SUFFIXES:
             if entry.exists() and not entry.is_file():  # opening a named pipe would block
                 yield Document(str(entry), error="not a regular file (a pipe, socket or device); skipped")
             else:
@@ -201,7 +204,7 @@ def _decode(raw: bytes, encoding: str, errors: str, lineno: int) -> str:
 
 
 def _jsonl_document(
-    raw: bytes, lineno: int, name: str, encoding: str, errors: str, text_key: str, id_key: str
+    raw: bytes, lineno: int, name: str, encoding: str, errors: str, text_key: str, id_key: str | None
 ) -> Document | None:
     """The document of one JSONL line (``None`` for a blank line)."""
     rid = f"{name}:{lineno}"
@@ -219,7 +222,7 @@ def _jsonl_document(
         return Document(rid, error=f"line {lineno}: not valid JSON (nested too deeply)")
     if not isinstance(rec, dict):
         return Document(rid, error=f"line {lineno}: expected a JSON object with {text_key!r}")
-    rec_id = rec.get(id_key)
+    rec_id = rec.get(id_key or "id")
     rid = str(rec_id) if rec_id not in (None, "") else rid
     text = rec.get(text_key)
     if not isinstance(text, str):
@@ -237,7 +240,7 @@ class _JsonlLine(NamedTuple):
     encoding: str
     errors: str
     text_key: str
-    id_key: str
+    id_key: str | None
 
     def document(self) -> Document | None:
         return _jsonl_document(*self)
@@ -284,10 +287,34 @@ def resolve_documents(items: Iterable[Document | _Deferred]) -> list[Document]:
     return out
 
 
+def _check_first_record(raw: bytes, name: str, lineno: int, text_key: str, id_key: str | None) -> bool:
+    """Raise :class:`InputError` when the first JSON object of a file lacks a
+    field the user named (the text, or an id named with ``--id-column``);
+    ``True`` once a record was checked (a line that is no object is left to
+    the per-line errors)."""
+    try:
+        rec = json.loads(raw.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(rec, dict):
+        return False
+    for key, option in ((text_key, "--text-column"), (id_key, "--id-column")):
+        if key is not None and key not in rec:
+            fields = ", ".join(map(repr, list(rec)[:12])) or "none"
+            raise InputError(
+                f"{name}:{lineno}: the first record has no {key!r} field (its fields: {fields}); name the field with "
+                f"{option}" + (", or leave --id-column out to number the records." if key == id_key else ".")
+            )
+    return True
+
+
 def _iter_jsonl(
-    stream, name: str, encoding: str, errors: str, text_key: str, id_key: str, defer: bool = False
+    stream, name: str, encoding: str, errors: str, text_key: str, id_key: str | None, defer: bool = False
 ) -> Iterator[Document | _JsonlLine]:
+    checked = False
     for lineno, raw in _lines(stream):
+        if not checked and raw is not None and raw.strip():
+            checked = _check_first_record(raw, name, lineno, text_key, id_key)
         if raw is None:
             yield Document(f"{name}:{lineno}", error=f"line {lineno}: longer than {MAX_LINE_BYTES} bytes; skipped")
         elif defer:
@@ -378,8 +405,13 @@ def _iter_csv(
         return
     if text_key not in header:
         raise InputError(f"{name}: no column {text_key!r} (columns: {', '.join(header)}); use --text-column.")
+    if id_key is not None and id_key not in header:
+        raise InputError(
+            f"{name}: no column {id_key!r} (columns: {', '.join(header)}); use --id-column, or leave it out to "
+            "number the rows."
+        )
     t = header.index(text_key)
-    i = header.index(id_key) if id_key and id_key in header else None
+    i = header.index(id_key or "id") if (id_key or "id") in header else None
     while True:
         span.clear()
         quotes[0] = 0
@@ -468,7 +500,7 @@ def iter_documents(
     *,
     input_format: str = "auto",
     text_column: str = "text",
-    id_column: str | None = "id",
+    id_column: str | None = None,
     encoding: str = "utf-8",
     errors: str = "strict",
     defer: bool = False,
@@ -480,14 +512,21 @@ def iter_documents(
     ----------
     sources : sequence of str
         Paths of files or directories, or ``"-"`` for standard input.
-        Directories are read recursively (``*.txt``, ``*.html``, ``*.htm``,
-        sorted by path; symlink loops are followed once).
+        Directories are read recursively (:data:`DIRECTORY_SUFFIXES`:
+        ``*.txt``, ``*.html``, ``*.htm`` one article each, ``*.jsonl``,
+        ``*.csv``, ``*.tsv`` one per record, each file by its suffix, sorted
+        by path; symlink loops are followed once).
     input_format : {"auto", "text", "jsonl", "csv", "tsv"}, default="auto"
         ``auto`` decides by file suffix (``.jsonl``, ``.csv``, ``.tsv``,
         anything else is one plain-text document per file); standard input is
         one text document unless a format is given.
-    text_column, id_column : str
-        JSONL keys / CSV columns holding the text and the id.
+    text_column : str, default="text"
+        JSONL key / CSV column holding the text.
+    id_column : str or None, default=None
+        JSONL key / CSV column holding the id; ``None`` reads ``id`` where
+        there is one.  A column named here that the header (CSV) or the
+        first record (JSONL) lacks is an :class:`InputError`, like a missing
+        text column.
     encoding : str, default="utf-8"
     errors : {"strict", "replace", "ignore"}, default="strict"
         What to do with undecodable bytes (and with unpaired surrogates from
@@ -527,35 +566,53 @@ def iter_documents(
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}; choose one of {', '.join(INPUT_FORMATS)}.")
     _check_codec(sources, input_format, encoding, errors)
+    options = (encoding, errors, text_column, id_column, quoting, defer)
     for source in sources:
-        fmt = _source_format(source, input_format)
         if source != "-" and os.path.isdir(source):
-            for item in _walk(Path(source), set()):
-                yield item if isinstance(item, Document) else _text_file(item, encoding, errors, defer)
+            for item in _walk(Path(source), set()):  # each file read by its own suffix
+                if isinstance(item, Document):
+                    yield item
+                else:
+                    yield from _read_source(str(item), None, *options)
             continue
-        if fmt == "text":
-            if source == "-":
-                yield _read_stdin_text(encoding, errors)
-            else:
-                yield _text_file(Path(source), encoding, errors, defer)
-            continue
-        try:
-            stream, name = _open_binary(source)
-        except PermissionError:
-            yield Document(source, error="permission denied; check the file's permissions")
-            continue
-        except OSError as exc:
-            yield Document(source, error=f"cannot read: {exc.strerror or exc}")
-            continue
-        try:
-            if fmt == "jsonl":
-                yield from _iter_jsonl(stream, name, encoding, errors, text_column, id_column or "id", defer)
-            else:
-                delimiter = "\t" if fmt == "tsv" else ","
-                yield from _iter_csv(stream, name, encoding, errors, delimiter, text_column, id_column, quoting)
-        finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
+        yield from _read_source(source, _source_format(source, input_format), *options)
+
+
+def _read_source(
+    source: str,
+    fmt: str | None,
+    encoding: str,
+    errors: str,
+    text_column: str,
+    id_column: str | None,
+    quoting: str,
+    defer: bool,
+) -> Iterator[Document | _Deferred]:
+    """The documents of one file (or ``-``) read as ``fmt`` (``None``: by its suffix)."""
+    fmt = fmt or _suffix_format(source)
+    if fmt == "text":
+        if source == "-":
+            yield _read_stdin_text(encoding, errors)
+        else:
+            yield _text_file(Path(source), encoding, errors, defer)
+        return
+    try:
+        stream, name = _open_binary(source)
+    except PermissionError:
+        yield Document(source, error="permission denied; check the file's permissions")
+        return
+    except OSError as exc:
+        yield Document(source, error=f"cannot read: {exc.strerror or exc}")
+        return
+    try:
+        if fmt == "jsonl":
+            yield from _iter_jsonl(stream, name, encoding, errors, text_column, id_column, defer)
+        else:
+            delimiter = "\t" if fmt == "tsv" else ","
+            yield from _iter_csv(stream, name, encoding, errors, delimiter, text_column, id_column, quoting)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
 
 
 # --------------------------------------------------------------------------

@@ -137,6 +137,7 @@ def save_model(
         "labels": [str(label) for label in model.classes_],
         "thresholds": [round(float(t), 6) for t in model.thresholds_],
         "n_features": int(model.classifier_.coef_.shape[1]),
+        "max_chars": model.max_chars,
         "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         **(metadata or {}),
         "payload_sha256": _sha256(payload),

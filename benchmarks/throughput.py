@@ -204,15 +204,14 @@ def main(argv: list[str] | None = None) -> int:
 
         def dask_files() -> None:
             records = db.read_text(str(src), blocksize="16MiB").map(json.loads)
-            scored = classify_bag(records, client=c).map(json.dumps, ensure_ascii=False)
-            scored.to_textfiles(str(Path(tmp) / "dask-out" / "*.jsonl"))
+            to_jsonl(classify_bag(records, client=c), str(Path(tmp) / "dask-out" / "*.jsonl"))
 
         with contextlib.ExitStack() as stack:
             if not args.skip_dask:
                 import dask.bag as db
                 from dask.distributed import Client, LocalCluster
 
-                from arabictopics.dask_adapter import classify_bag
+                from arabictopics.dask_adapter import classify_bag, to_jsonl
 
                 cluster = stack.enter_context(LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None))
                 c = stack.enter_context(Client(cluster))

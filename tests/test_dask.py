@@ -71,3 +71,21 @@ def test_paths_and_bad_records_on_a_cluster(default_model, records, tmp_path):
     assert got[3] == {"id": "d", "error": "'text' is int, not a string"}
     assert out["labels"].tolist()[0] == "|".join(expected[0]["labels"])
     assert out["error"].tolist() == ["", "no 'text' value (missing)", "no 'text' value (missing)", ""]
+
+
+def test_jsonl_part_files_concatenate_to_jsonl(default_model, records, tmp_path):
+    # Before (the README's bag.map(json.dumps).to_textfiles): parts ended without "\n", so `cat part-*` ran the last
+    # record of one part and the first of the next into one line.
+    import json
+
+    import dask.bag as db
+    from dask.distributed import Client, LocalCluster
+
+    from arabictopics.dask_adapter import classify_bag, to_jsonl
+
+    rows = [{"id": str(i), "text": r["text"]} for i, r in enumerate(records[:40])]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            to_jsonl(classify_bag(db.from_sequence(rows, npartitions=4), client=client), str(tmp_path / "p-*.jsonl"))
+    joined = "".join(p.read_text(encoding="utf-8") for p in sorted(tmp_path.glob("p-*.jsonl")))
+    assert joined.endswith("\n") and [json.loads(line)["id"] for line in joined.splitlines()] == [r["id"] for r in rows]

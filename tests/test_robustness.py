@@ -411,7 +411,8 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
 
     monkeypatch.setattr(atio, "open", guarded_open, raising=False)
     docs = list(iter_documents([str(secret), str(feed), str(tmp_path)]))
-    assert [d.id for d in docs] == [str(secret), str(feed), str(secret)]
+    # the directory holds both: a data file inside a directory is read too (by its format)
+    assert [d.id for d in docs] == [str(secret), str(feed), str(feed), str(secret)]
     assert all("permission denied; check the file's permissions" in d.error for d in docs)
 
 
@@ -1359,3 +1360,89 @@ def test_evaluate_with_unknown_labels_says_so(tmp_path, records):
     )
     proc = _run([sys.executable, "-m", "arabictopics", "evaluate", "default", str(data), "--ignore-unknown-labels"])
     assert proc.returncode == 0 and "ignored" in proc.stderr and "Drugs" in proc.stderr
+
+
+# ---- a run that did nothing must not look like success ------------------------------------------------
+
+
+def _classify(*args: str) -> subprocess.CompletedProcess:
+    return _run([sys.executable, "-m", "arabictopics", "classify", *args, "-q"])
+
+
+def test_no_input_articles_is_an_error(tmp_path):
+    # Before: an empty directory, one with only .md files, or an empty JSONL printed nothing and exited 0
+    # (with -o: an empty file).
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "readme.md").write_text(DRUGS, encoding="utf-8")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n\n", encoding="utf-8")
+    for source in (empty, notes, blank):
+        out = tmp_path / "out.jsonl"
+        proc = _classify(str(source), "-o", str(out))
+        assert proc.returncode == 2 and "no input articles found" in proc.stderr, proc.stderr
+        assert "*.txt" in proc.stderr and "*.jsonl" in proc.stderr and not out.exists()
+
+
+def test_data_files_inside_directories_are_read_by_their_format(tmp_path):
+    # Before: a directory of .jsonl files printed nothing and exited 0.
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    _jsonl(feeds / "a.jsonl", [{"id": "a1", "text": DRUGS}, {"id": "a2", "text": FOOTBALL}])
+    (feeds / "b.csv").write_text(f"id,text\nb1,{DRUGS}\n", encoding="utf-8")
+    (feeds / "c.txt").write_text(DRUGS, encoding="utf-8")
+    proc = _classify(str(feeds), "--format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["id"] for r in _records(proc.stdout)] == ["a1", "a2", "b1", str(feeds / "c.txt")]
+
+
+def test_a_named_column_that_is_absent_is_a_usage_error(tmp_path):
+    # Before: a missing --id-column fell back to FILE:LINE ids silently in CSV, and a missing text column was
+    # fatal in CSV but 50 error records in JSONL. Now the same rule for both: exit 2, naming the columns.
+    csv_file = tmp_path / "feed.csv"
+    csv_file.write_text(f"url,body\nu1,{DRUGS}\n", encoding="utf-8")
+    jsonl_file = _jsonl(tmp_path / "feed.jsonl", [{"url": f"u{i}", "body": DRUGS} for i in range(1, 51)])
+    for src in (csv_file, jsonl_file):
+        proc = _classify(str(src), "--text-column", "body", "--id-column", "link")
+        assert proc.returncode == 2 and "'link'" in proc.stderr and "--id-column" in proc.stderr, proc.stderr
+        proc = _classify(str(src), "--text-column", "text")
+        assert proc.returncode == 2 and "'text'" in proc.stderr and "--text-column" in proc.stderr, proc.stderr
+        proc = _classify(str(src), "--text-column", "body", "--id-column", "url", "--format", "jsonl")
+        assert proc.returncode == 0 and _records(proc.stdout)[0]["id"] == "u1"
+
+
+def test_max_chars_above_the_models_limit_is_refused(tmp_path):
+    # Before: --max-chars 200000 was accepted and articles were still cut at 100,000.
+    src = tmp_path / "long.txt"
+    src.write_text((DRUGS + ". ") * 3000, encoding="utf-8")
+    for jobs in ("1", "2"):
+        proc = _classify(str(src), "--max-chars", "200000", "--jobs", jobs)
+        assert proc.returncode == 2 and "above the model's limit" in proc.stderr and "100000" in proc.stderr
+    proc = _classify(str(src), "--max-chars", "50000", "--format", "jsonl")
+    assert proc.returncode == 0 and _records(proc.stdout)[0]["truncated"] is True
+
+
+def test_jobs_capped_at_the_usable_cores(tmp_path):
+    # Before: --jobs 16 on 2 cores started 16 workers of ~160 MB; one article took 9.8 s with --jobs 64.
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": DRUGS} for i in range(20)])
+    cores = len(os.sched_getaffinity(0))
+    proc = _classify(str(src), "--jobs", str(cores + 14), "--format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert f"--jobs {cores + 14} capped at {cores}" in proc.stderr
+    assert [r["id"] for r in _records(proc.stdout)] == [str(i) for i in range(20)]
+
+
+def test_json_partial_is_valid_json(tmp_path):
+    # Before: the .partial of a --format json run was an unterminated array.
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "out.json"
+    run = _EndlessRun(tmp_path, "-o", str(target), "--format", "json")
+    run.wait_until(lambda: any(p.name.endswith(".tmp") and p.stat().st_size > 0 for p in out_dir.iterdir()))
+    os.killpg(run.proc.pid, signal.SIGINT)
+    code, err = run.finish()
+    assert code == 130, err
+    records = json.loads((out_dir / "out.json.partial").read_text(encoding="utf-8"))
+    assert [r["id"] for r in records] == [str(i) for i in range(len(records))] and records
