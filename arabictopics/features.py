@@ -443,6 +443,12 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
             return sp.hstack([self.tfidf_.transform(X), self.keyphrases_.transform(X)], format="csr")
         return self._weigh(self._count(X))
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
     def _additive(self) -> bool:
         """Whether features come from counts that add up over a document's
         pieces (:meth:`_count` / :meth:`_weigh`)."""

@@ -236,6 +236,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils.validation import check_X_y
 
         X, Y = check_X_y(X, y, accept_sparse="csr", multi_output=True, dtype=np.float64)
+        if X.shape[0] < 2:
+            raise ValueError(f"n_samples={X.shape[0]}: ThemeClassifier needs at least 2 samples (1 sample given).")
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
         if not np.isin(Y, (0, 1)).all():
@@ -249,6 +251,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         self.n_features_in_ = X.shape[1]
+        self.classes_ = [np.array([0, 1])] * Y.shape[1]  # scikit-learn's multi-output convention
         low, high = self.threshold_range
         self.thresholds_ = np.full(Y.shape[1], 0.5)
         self.oof_proba_ = self.fold_coef_ = self.fold_intercept_ = self.folds_ = None
@@ -285,6 +288,11 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Per-theme log-odds, shape (n_samples, n_themes)."""
         check_is_fitted(self, "coef_")
+        data = X.data if hasattr(X, "tocsr") else np.asarray(X)
+        if not np.isfinite(data).all():
+            raise ValueError("Input X contains NaN or infinity; give finite feature values.")
+        if X.shape[-1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[-1]} features, but ThemeClassifier is expecting {self.n_features_in_}.")
         return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -478,8 +486,9 @@ class TopicModel(BaseEstimator):
         ----------
         X : iterable of str
             Raw articles.
-        y : sequence of iterables of str
-            The themes each article is about (possibly empty).
+        y : sequence of iterables of str, or 0/1 matrix of shape (n_documents, n_themes)
+            The themes each article is about (possibly empty); an indicator
+            matrix's columns are named by ``labels``.
         labels : sequence of str, optional
             Theme names and their order.  Defaults to the default taxonomy's
             order when every label belongs to it, else sorted.
@@ -494,7 +503,12 @@ class TopicModel(BaseEstimator):
         self
         """
         texts = check_texts(X)
-        label_sets = [list(row) if not isinstance(row, str) else row for row in y]
+        if _is_indicator(y):  # a 0/1 matrix, columns named by `labels` (else "0", "1", ...)
+            Y_in = _indicator_array(y)
+            labels = list(labels) if labels is not None else [str(j) for j in range(Y_in.shape[1])]
+            label_sets = [[labels[j] for j in np.flatnonzero(row)] for row in Y_in]
+        else:
+            label_sets = [list(row) if not isinstance(row, str) else row for row in y]
         if len(label_sets) != len(texts):
             raise DataError(f"{len(texts)} documents but {len(label_sets)} label sets.")
         if mentions is not None and len(mentions) != len(texts):
@@ -550,6 +564,47 @@ class TopicModel(BaseEstimator):
                 Y_found = (Y | M).astype(np.int8)
         self.passages_.fit(F, Y, Y_found, known, folds)
         return self
+
+    # Default steps are built in ``fit`` (``__init__`` stores only), but they are reachable as
+    # parameters: ``TopicModel().set_params(classifier__C=1.0)`` and ``GridSearchCV`` over them work.
+    def _default_step(self, name: str) -> Any:
+        return {
+            "preprocessor": ArabicPreprocessor,
+            "vectorizer": make_vectorizer,
+            "classifier": lambda: ThemeClassifier(random_state=self.random_state),
+            "passages": PassageLayer,
+        }[name]()
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters, and with ``deep`` those of every step, the default ones included."""
+        out = super().get_params(deep=False)
+        if deep:
+            for name in ("preprocessor", "vectorizer", "classifier", "passages"):
+                step = out[name] if out[name] is not None else self._default_step(name)
+                out.update({f"{name}__{key}": value for key, value in step.get_params(deep=True).items()})
+        return out
+
+    def set_params(self, **params: Any) -> TopicModel:
+        """Set parameters; ``step__param`` on a default step first makes it explicit."""
+        for key in params:
+            name = key.split("__", 1)[0]
+            if "__" in key and name in ("preprocessor", "vectorizer", "classifier", "passages"):
+                if getattr(self, name) is None:
+                    setattr(self, name, self._default_step(name))
+        return super().set_params(**params)
+
+    def score(self, X: Iterable[str], y: Any) -> float:
+        """Micro-averaged F1 of the themes the articles are about (labels).
+
+        ``y``: label sets (or a 0/1 matrix in ``classes_`` order), as for
+        :meth:`fit`; what ``GridSearchCV`` and ``cross_val_score`` use when
+        no ``scoring`` is given.
+        """
+        from .metrics import label_report
+
+        labels = [str(c) for c in self.classes_]
+        truth = _indicator_array(y) if _is_indicator(y) else _label_matrix(list(y), labels)
+        return float(label_report(truth, self.predict(X), labels)["micro_f1"])
 
     def _oof_article_proba(self) -> np.ndarray | None:
         return getattr(self.classifier_, "oof_proba_", None)
@@ -696,6 +751,17 @@ class TopicModel(BaseEstimator):
         from .explain import explain
 
         return explain(self, text, theme=theme, top_terms=top_terms, top_sentences=top_sentences)
+
+
+def _is_indicator(y: Any) -> bool:
+    """Whether ``y`` is a 0/1 indicator matrix (not label sets)."""
+    if isinstance(y, np.ndarray):
+        return y.ndim == 2 and y.dtype.kind in "biuf"
+    return hasattr(y, "toarray") or (hasattr(y, "shape") and len(getattr(y, "shape", ())) == 2)
+
+
+def _indicator_array(y: Any) -> np.ndarray:
+    return np.asarray(y.toarray() if hasattr(y, "toarray") else y)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
