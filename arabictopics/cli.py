@@ -37,14 +37,53 @@ class _UsageError(Exception):
 # --------------------------------------------------------------------------
 
 
-def _progress(quiet: bool, desc: str):
+def _progress(quiet: bool, desc: str, total_bytes: int | None = None):
+    """A progress bar on stderr when it is a terminal: in bytes of input
+    (with a percentage and an ETA) when ``total_bytes`` is known, else in
+    articles."""
     if quiet or not sys.stderr.isatty():
         return None
     try:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
+    if total_bytes:
+        return tqdm(desc=desc, total=total_bytes, unit="B", unit_scale=True, file=sys.stderr, dynamic_ncols=True)
     return tqdm(desc=desc, unit=" articles", file=sys.stderr, dynamic_ncols=True)
+
+
+def _advance(bar: Any, articles: int, read: Any) -> None:
+    """Move ``bar`` on: to the bytes read so far (a bar in bytes, with the
+    article count beside it), or by ``articles``."""
+    if bar is None:
+        return
+    if bar.total:
+        bar.set_postfix_str(f"{bar.postfix_articles + articles} articles", refresh=False)
+        bar.postfix_articles += articles
+        bar.update(min(read.n, bar.total) - bar.n)
+    else:
+        bar.update(articles)
+
+
+#: Output keys a --keep field may not take.
+_RECORD_KEYS = ("id", "labels", "scores", "mentions", "evidence", "truncated", "error")
+
+
+def _keep_fields(value: str | None) -> tuple[str, ...]:
+    fields = tuple(dict.fromkeys(name.strip() for name in (value or "").split(",") if name.strip()))
+    clash = [name for name in fields if name in _RECORD_KEYS]
+    if clash:
+        raise _UsageError(
+            f"--keep {clash[0]} would overwrite the output's own {clash[0]!r} field; the output already has "
+            f"{', '.join(_RECORD_KEYS)}. Keep other fields only (the id is always kept)."
+        )
+    return fields
+
+
+def _table_width() -> int | None:
+    import shutil
+
+    return shutil.get_terminal_size((0, 0)).columns or None if sys.stdout.isatty() else None
 
 
 class _Terminated(KeyboardInterrupt):
@@ -135,6 +174,9 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     sources = args.inputs or ["-"]
     if sources == ["-"] and sys.stdin.isatty() and not os.environ.get("CI"):
         print("arabictopics: reading an article from standard input (end with Ctrl-D)...", file=sys.stderr)
+    keep = _keep_fields(args.keep)
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise _UsageError(f"--threshold {args.threshold} is not a probability: give a number from 0 to 1.")
     n_jobs = _usable_jobs(args.jobs)
     if n_jobs == 1:
         from .persistence import load_model
@@ -142,6 +184,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         model_ref: Any = load_model(args.model)  # fail early (and once) on a bad model file
         labels = [str(label) for label in model_ref.classes_]
         limit = model_ref.max_chars
+        cuts = [float(t) for t in model_ref.thresholds_]
     else:
         from .persistence import verify_model
         from .scoring import ModelFile
@@ -151,16 +194,26 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         labels = meta["labels"]
         model_ref = ModelFile(args.model, meta["payload_sha256"])
         limit = meta.get("max_chars")  # recorded by this version; older files are not checked here
+        cuts = [float(t) for t in meta["thresholds"]]
+    if args.threshold is not None:
+        cuts = [args.threshold] * len(labels)
     if args.max_chars is not None and limit is not None and args.max_chars > limit:
         raise _UsageError(
             f"--max-chars {args.max_chars} is above the model's limit: it reads at most {limit} characters of an "
             f"article. Give {limit} or less (longer articles are scored on their beginning and marked truncated)."
         )
     fmt = args.format or ("table" if (args.output is None and sys.stdout.isatty()) else "jsonl")
-    docs = _documents(args, sources, defer=True)  # parsed where they are scored (by the workers with --jobs)
+    from .io import BytesRead, input_size
+
+    read = BytesRead()
+    # parsed where they are scored (by the workers with --jobs)
+    docs = _documents(args, sources, defer=True, keep=keep, bytes_read=read)
     target = AtomicOutput(args.output) if args.output else None
     stream = target.stream if target else sys.stdout
-    bar = _progress(args.quiet, "classify")
+    width = _table_width() if fmt == "table" and not args.output else None
+    bar = _progress(args.quiet, "classify", input_size(sources))
+    if bar is not None:
+        bar.postfix_articles = 0
     failed = written = 0
     stopped_at: dict[str, Any] | None = None
     chunks = score_formatted(
@@ -172,16 +225,26 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         n_jobs=n_jobs,
         max_chars=args.max_chars,
         strict=args.strict,
+        threshold=args.threshold,
+        top=args.top,
+        keep=keep,
+        thresholds=cuts,
+        width=width,
     )
     interrupted = _DeferredInterrupt()
+    header_written = False
     try:
         with interrupted:
-            if fmt == "json":
-                stream.write("[")
-            else:
-                write_records([], stream, fmt, labels, header=True)
             for chunk in chunks:
                 with interrupted.writing():  # a record written is counted; none is cut
+                    if bar is not None:
+                        bar.clear()  # the bar (stderr) off the line before the records (stdout) go out
+                    if not header_written:  # after the first chunk: the bar is on screen by then
+                        if fmt == "json":
+                            stream.write("[")
+                        else:
+                            write_records([], stream, fmt, labels, header=True, keep=keep, thresholds=cuts, width=width)
+                        header_written = True
                     if chunk.n_records:
                         if fmt == "json":
                             stream.write(("\n" if not written else ",\n") + chunk.text)
@@ -190,12 +253,11 @@ def _cmd_classify(args: argparse.Namespace) -> int:
                         stream.flush()
                     failed += chunk.n_failed
                     written += chunk.n_records
-                    if bar is not None:
-                        bar.update(chunk.n_records)
+                    _advance(bar, chunk.n_records, read)
                     stopped_at = chunk.stopped_at
                 if interrupted:
                     raise interrupted.stop()
-            if not written:
+            if not written and stopped_at is None:
                 raise _UsageError(_no_articles(sources))
             if fmt == "json":
                 stream.write("\n]\n" if written else "]\n")
@@ -218,7 +280,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         if fmt == "json":  # close the array: what was written is valid JSON, in FILE.partial too
-            stream.write("\n]\n" if written else "]\n")
+            stream.write(("" if header_written else "[") + ("\n]\n" if written else "]\n"))
         stream.flush()
         kept = target.abort(keep=True) if target else None
         where = f"; completed results kept in {kept}" if kept else ""
@@ -270,8 +332,64 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
     meta = read_model_metadata(args.model)
     meta = {"path": str(args.model or default_model_path()), **meta}
-    print(json.dumps(meta, ensure_ascii=False, indent=1))
+    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    print(json.dumps(meta, ensure_ascii=False, indent=1) if fmt == "json" else _model_summary(meta, args.model is None))
     return 0
+
+
+def _model_summary(meta: dict[str, Any], shipped: bool) -> str:
+    """What a person wants to know of a model file, in a screenful."""
+
+    def number(value: Any) -> str:
+        return f"{value:,}" if isinstance(value, int) else "?"
+
+    data = meta.get("training_data") or {}
+    cv = meta.get("cv_metrics") or {}
+    per_theme = cv.get("labels") or {}
+    lines = [
+        f"model      {meta['path']}" + (" (the shipped model)" if shipped else ""),
+        f"version    arabictopics {meta.get('library_version', '?')}, scikit-learn {meta.get('sklearn_version', '?')}, "
+        f"created {str(meta.get('created', '?'))[:10]}",
+        f"trained on {number(data.get('articles'))} articles"
+        + (f" ({number(data['articles_with_mentions'])} with mentions)" if data.get("articles_with_mentions") else "")
+        + f", {number(meta.get('n_features'))} features, seed {meta.get('random_state', '?')}; reads up to "
+        f"{number(meta.get('max_chars'))} characters per article",
+        "",
+        f"{'theme':<18}{'threshold':>10}" + (f"{'CV F1':>9}{'P':>7}{'R':>7}{'support':>9}" if per_theme else ""),
+    ]
+    for label, threshold in zip(meta["labels"], meta["thresholds"]):
+        row = f"{label:<18}{threshold:>10.2f}"
+        if label in per_theme:
+            m = per_theme[label]
+            row += f"{m['f1']:>9.3f}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['support']:>9,}"
+        lines.append(row)
+    lines.append("")
+    if cv:
+        found = cv.get("found") or {}
+        lines.append(
+            f"fixture CV ({meta.get('cv_folds', '?')}-fold, out-of-fold, on the training articles): about micro F1 "
+            f"{cv['micro_f1']:.3f}, macro F1 {cv['macro_f1']:.3f}, articles with no theme given one "
+            f"{cv['off_topic_false_positive_rate']:.1%}"
+            + (
+                f"; names: P {found['micro_precision']:.3f} R {found['micro_recall']:.3f}"
+                if "micro_precision" in found
+                else ""
+            )
+        )
+        lines.append(
+            "  (the training articles are cleaner than a real feed: expect lower figures on real news; measure them "
+            "on your own labeled articles with `arabictopics evaluate`)"
+        )
+    else:
+        lines.append("fixture CV: not recorded (trained with --cv 0)")
+    if shipped:
+        lines.append(
+            "real news: README, 'How good is it' (benchmarks/devset.py: 493 real articles the model never saw)"
+        )
+    for warning in meta.get("warnings") or []:
+        lines.append(f"warning: {warning}")
+    lines.append("full metadata: arabictopics info --format json")
+    return "\n".join(lines)
 
 
 def _load_data(args: argparse.Namespace, **extra: Any):
@@ -522,7 +640,7 @@ def _add_data_columns(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _documents(args: argparse.Namespace, sources: list[str], defer: bool = False) -> Any:
+def _documents(args: argparse.Namespace, sources: list[str], defer: bool = False, **extra: Any) -> Any:
     """The documents of ``sources``, read as the options of :func:`_add_input_options` say."""
     from .io import iter_documents
 
@@ -535,6 +653,7 @@ def _documents(args: argparse.Namespace, sources: list[str], defer: bool = False
         errors=args.errors,
         defer=defer,
         quoting=args.quoting,
+        **extra,
     )
 
 
@@ -598,6 +717,21 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="read at most this many characters per article (default and maximum: the model's, 100000)",
     )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        metavar="P",
+        help="one about-threshold for every theme instead of the tuned ones (0 to 1; fastText's threshold)",
+    )
+    p.add_argument(
+        "--top", type=_positive_int, metavar="K", help="keep at most K labels, the highest scores (fastText's k)"
+    )
+    p.add_argument(
+        "--keep",
+        metavar="FIELDS",
+        help="comma-separated JSONL keys / CSV columns copied into each output record after its id "
+        "(e.g. title,url,date)",
+    )
     p.add_argument("--strict", action="store_true", help="stop at the first record that fails")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_classify)
@@ -606,8 +740,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=_cmd_themes)
 
-    p = sub.add_parser("info", help="print a model file's metadata")
+    p = sub.add_parser("info", help="summarize a model file: themes, thresholds, training data, CV figures")
     p.add_argument("model", nargs="?", help="a .atm file (default: the shipped model)")
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        help="table: a summary for a person; json: the whole metadata (default: table on a terminal, else json)",
+    )
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser(
@@ -646,7 +785,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", nargs="+", help="labeled JSONL, CSV/TSV files or folders")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--top", type=int, default=10, help="worst examples to list (default: 10)")
-    p.add_argument("--plot", metavar="FILE.png", help="draw per-theme F1 and precision-recall curves")
+    p.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="draw per-theme F1 and a precision-recall panel per theme with its threshold marked (needs matplotlib)",
+    )
     p.add_argument(
         "--ignore-unknown-labels",
         action="store_true",
@@ -656,7 +799,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("explain", help="show the words and sentences behind each theme")
-    p.add_argument("input", help="an article file ('-' for stdin)")
+    p.add_argument(
+        "input",
+        help="an article: a text or HTML file, '-' for stdin, or a JSONL/CSV/TSV file or a directory (every article "
+        "in it is explained; read as classify reads them)",
+    )
     p.add_argument("--model", help="a saved model (.atm); default: the shipped model")
     p.add_argument("--theme", help="explain this theme even if it was not predicted")
     p.add_argument("--top-terms", type=int, default=8)
@@ -693,7 +840,9 @@ def main(argv: list[str] | None = None) -> int:
     # A run stopped early (Ctrl-C, SIGTERM, `| head`) closes joblib's result stream on purpose.
     warnings.filterwarnings("ignore", message=r".*(have been cancelled|executed\s+but not used)", category=UserWarning)
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's own parser, with its usage, and the closest option
+        _command_parser(parser, args.command).error(_unrecognized(unknown, _command_parser(parser, args.command)))
     if getattr(args, "model", None) == "default":
         args.model = None
     try:
@@ -708,6 +857,30 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("arabictopics: interrupted.", file=sys.stderr)
         return 130
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
+    return parser  # pragma: no cover - every command is a subparser
+
+
+def _unrecognized(unknown: list[str], parser: argparse.ArgumentParser) -> str:
+    """``unrecognized arguments: --formt (did you mean --format?)``."""
+    import difflib
+
+    options = [option for action in parser._actions for option in action.option_strings]
+    hints = {}
+    for arg in unknown:
+        name = arg.split("=", 1)[0]
+        close = difflib.get_close_matches(name, options, n=1, cutoff=0.75) if name.startswith("--") else []
+        if close:
+            hints[name] = close[0]
+    said = [
+        f"did you mean {hint}?" if len(hints) == 1 else f"{name}: did you mean {hint}?" for name, hint in hints.items()
+    ]
+    return f"unrecognized arguments: {' '.join(unknown)}" + (f" ({'; '.join(said)})" if said else "")
 
 
 def _silence_stdout() -> None:

@@ -18,6 +18,7 @@ import re
 import stat
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,10 @@ __all__ = [
     "MAX_LINE_BYTES",
     "MAX_QUOTED_LINES",
     "AtomicOutput",
+    "BytesRead",
     "Document",
+    "display_width",
+    "input_size",
     "iter_documents",
     "output_target",
     "resolve_documents",
@@ -87,19 +91,24 @@ def _terminal_safe(text: str) -> str:
 
 @dataclass(frozen=True)
 class Document:
-    """One input record: an ``id`` and either ``text`` or an ``error``."""
+    """One input record: an ``id`` and either ``text`` or an ``error``;
+    ``fields`` holds the input fields named by ``keep`` (see
+    :func:`iter_documents`), ``None`` where the record lacks one."""
 
     id: str
     text: str | None = None
     error: str | None = None
     source: str = ""
+    fields: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "id", _printable(self.id))
         object.__setattr__(self, "source", _printable(self.source))
 
 
-def _text_document(rid: str, text: str, source: str, errors: str, where: str = "") -> Document:
+def _text_document(
+    rid: str, text: str, source: str, errors: str, where: str = "", fields: dict[str, Any] | None = None
+) -> Document:
     """A readable document, unless ``text`` holds unpaired surrogates (not
     valid Unicode, e.g. a ``"\\ud800"`` JSON escape): then ``errors`` decides,
     as for undecodable bytes."""
@@ -112,7 +121,7 @@ def _text_document(rid: str, text: str, source: str, errors: str, where: str = "
                 "Unicode; pass --errors replace to read it anyway",
             )
         text = _SURROGATE_RE.sub("" if errors == "ignore" else "\ufffd", text)
-    return Document(rid, text=text, source=source)
+    return Document(rid, text=text, source=source, fields=fields)
 
 
 def _suffix_format(path: str) -> str:
@@ -204,7 +213,14 @@ def _decode(raw: bytes, encoding: str, errors: str, lineno: int) -> str:
 
 
 def _jsonl_document(
-    raw: bytes, lineno: int, name: str, encoding: str, errors: str, text_key: str, id_key: str | None
+    raw: bytes,
+    lineno: int,
+    name: str,
+    encoding: str,
+    errors: str,
+    text_key: str,
+    id_key: str | None,
+    keep: tuple[str, ...] = (),
 ) -> Document | None:
     """The document of one JSONL line (``None`` for a blank line)."""
     rid = f"{name}:{lineno}"
@@ -228,7 +244,8 @@ def _jsonl_document(
     if not isinstance(text, str):
         what = "missing" if text is None else f"a {type(text).__name__}, not a string"
         return Document(rid, error=f"line {lineno}: {text_key!r} is {what}")
-    return _text_document(rid, text, f"{name}:{lineno}", errors, f"line {lineno}: ")
+    fields = {key: rec.get(key) for key in keep} if keep else None
+    return _text_document(rid, text, f"{name}:{lineno}", errors, f"line {lineno}: ", fields)
 
 
 class _JsonlLine(NamedTuple):
@@ -241,6 +258,7 @@ class _JsonlLine(NamedTuple):
     errors: str
     text_key: str
     id_key: str | None
+    keep: tuple[str, ...]
 
     def document(self) -> Document | None:
         return _jsonl_document(*self)
@@ -287,9 +305,12 @@ def resolve_documents(items: Iterable[Document | _Deferred]) -> list[Document]:
     return out
 
 
-def _check_first_record(raw: bytes, name: str, lineno: int, text_key: str, id_key: str | None) -> bool:
+def _check_first_record(
+    raw: bytes, name: str, lineno: int, text_key: str, id_key: str | None, keep: tuple[str, ...] = ()
+) -> bool:
     """Raise :class:`InputError` when the first JSON object of a file lacks a
-    field the user named (the text, or an id named with ``--id-column``);
+    field the user named (the text, an id named with ``--id-column``, a
+    field to ``--keep``);
     ``True`` once a record was checked (a line that is no object is left to
     the per-line errors)."""
     try:
@@ -298,29 +319,41 @@ def _check_first_record(raw: bytes, name: str, lineno: int, text_key: str, id_ke
         return False
     if not isinstance(rec, dict):
         return False
-    for key, option in ((text_key, "--text-column"), (id_key, "--id-column")):
+    for key, option in ((text_key, "--text-column"), (id_key, "--id-column"), *((k, "--keep") for k in keep)):
         if key is not None and key not in rec:
             fields = ", ".join(map(repr, list(rec)[:12])) or "none"
             raise InputError(
-                f"{name}:{lineno}: the first record has no {key!r} field (its fields: {fields}); name the field with "
-                f"{option}" + (", or leave --id-column out to number the records." if key == id_key else ".")
+                f"{name}:{lineno}: the first record has no {key!r} field (its fields: {fields}); "
+                + (
+                    "--keep only fields the records have."
+                    if option == "--keep"
+                    else f"name the field with {option}"
+                    + (", or leave --id-column out to number the records." if key == id_key else ".")
+                )
             )
     return True
 
 
 def _iter_jsonl(
-    stream, name: str, encoding: str, errors: str, text_key: str, id_key: str | None, defer: bool = False
+    stream,
+    name: str,
+    encoding: str,
+    errors: str,
+    text_key: str,
+    id_key: str | None,
+    defer: bool = False,
+    keep: tuple[str, ...] = (),
 ) -> Iterator[Document | _JsonlLine]:
     checked = False
     for lineno, raw in _lines(stream):
         if not checked and raw is not None and raw.strip():
-            checked = _check_first_record(raw, name, lineno, text_key, id_key)
+            checked = _check_first_record(raw, name, lineno, text_key, id_key, keep)
         if raw is None:
             yield Document(f"{name}:{lineno}", error=f"line {lineno}: longer than {MAX_LINE_BYTES} bytes; skipped")
         elif defer:
-            yield _JsonlLine(raw, lineno, name, encoding, errors, text_key, id_key)
+            yield _JsonlLine(raw, lineno, name, encoding, errors, text_key, id_key, keep)
         else:
-            doc = _jsonl_document(raw, lineno, name, encoding, errors, text_key, id_key)
+            doc = _jsonl_document(raw, lineno, name, encoding, errors, text_key, id_key, keep)
             if doc is not None:
                 yield doc
 
@@ -339,6 +372,7 @@ def _iter_csv(
     text_key: str,
     id_key: str | None,
     quoting: str = "csv",
+    keep: tuple[str, ...] = (),
 ) -> Iterator[Document]:
     # Each physical line is decoded on its own, so that an undecodable or
     # over-long line fails only the record it belongs to.  ``span`` holds
@@ -410,8 +444,12 @@ def _iter_csv(
             f"{name}: no column {id_key!r} (columns: {', '.join(header)}); use --id-column, or leave it out to "
             "number the rows."
         )
+    absent = [key for key in keep if key not in header]
+    if absent:
+        raise InputError(f"{name}: no column {absent[0]!r} to --keep (columns: {', '.join(header)}).")
     t = header.index(text_key)
     i = header.index(id_key or "id") if (id_key or "id") in header else None
+    kept = [(key, header.index(key)) for key in keep]
     while True:
         span.clear()
         quotes[0] = 0
@@ -435,7 +473,8 @@ def _iter_csv(
         if t >= len(row):
             yield Document(rid, error=f"line {first}: no {text_key!r} value")
             continue
-        yield _text_document(rid, row[t], where, errors, f"line {first}: ")
+        fields = {key: row[k] if k < len(row) else None for key, k in kept} if kept else None
+        yield _text_document(rid, row[t], where, errors, f"line {first}: ", fields)
 
 
 def _source_format(source: str, input_format: str) -> str:
@@ -495,6 +534,62 @@ def _open_binary(source: str) -> tuple[Any, str]:
     return open(source, "rb"), source
 
 
+class BytesRead:
+    """How many input bytes :func:`iter_documents` has read so far
+    (``n``), for a progress bar whose total is :func:`input_size`."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+class _Counted:
+    """A binary stream whose ``readline`` adds what it reads to a :class:`BytesRead`."""
+
+    def __init__(self, stream: Any, counter: BytesRead) -> None:
+        self._stream, self._counter = stream, counter
+
+    def readline(self, size: int = -1) -> bytes:
+        line = self._stream.readline(size)
+        self._counter.n += len(line)
+        return line
+
+
+def _file_size(path: str | Path) -> int | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def input_size(sources: Sequence[str]) -> int | None:
+    """Total bytes of the files ``sources`` name (directories searched as
+    :func:`iter_documents` searches them), or ``None`` when it cannot be
+    known in advance (standard input, a pipe, an unreadable file).
+
+    Examples
+    --------
+    >>> input_size(["-"]) is None
+    True
+    """
+    total = 0
+    for source in sources:
+        if source == "-":
+            return None
+        if os.path.isdir(source):
+            for item in _walk(Path(source), set()):
+                size = None if isinstance(item, Document) else _file_size(item)
+                if size is None:
+                    return None
+                total += size
+            continue
+        size = _file_size(source)
+        if size is None:
+            return None
+        total += size
+    return total
+
+
 def iter_documents(
     sources: Sequence[str],
     *,
@@ -505,6 +600,8 @@ def iter_documents(
     errors: str = "strict",
     defer: bool = False,
     quoting: str = "csv",
+    keep: Sequence[str] = (),
+    bytes_read: BytesRead | None = None,
 ) -> Iterator[Document | _Deferred]:
     """Yield the documents of ``sources`` lazily, in order.
 
@@ -546,6 +643,15 @@ def iter_documents(
         worker processes, the workers then do the parsing and the reading,
         and the process that reads the input only splits it into lines.
         Errors found on resolving are the same error documents.
+    keep : sequence of str, default=()
+        JSONL keys / CSV columns to carry into each document's ``fields``
+        (values as read: any JSON value, CSV strings; ``None`` where a record
+        lacks one).  A name the header (CSV) or the first record (JSONL)
+        lacks is an :class:`InputError`.  Plain-text documents have no
+        fields (``None``).
+    bytes_read : BytesRead or None, default=None
+        Counts the bytes read, as the documents are yielded (a plain-text
+        file counts whole when it is yielded).
 
     Yields
     ------
@@ -566,7 +672,7 @@ def iter_documents(
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}; choose one of {', '.join(INPUT_FORMATS)}.")
     _check_codec(sources, input_format, encoding, errors)
-    options = (encoding, errors, text_column, id_column, quoting, defer)
+    options = (encoding, errors, text_column, id_column, quoting, defer, tuple(keep), bytes_read)
     for source in sources:
         if source != "-" and os.path.isdir(source):
             for item in _walk(Path(source), set()):  # each file read by its own suffix
@@ -587,6 +693,8 @@ def _read_source(
     id_column: str | None,
     quoting: str,
     defer: bool,
+    keep: tuple[str, ...] = (),
+    bytes_read: BytesRead | None = None,
 ) -> Iterator[Document | _Deferred]:
     """The documents of one file (or ``-``) read as ``fmt`` (``None``: by its suffix)."""
     fmt = fmt or _suffix_format(source)
@@ -594,6 +702,8 @@ def _read_source(
         if source == "-":
             yield _read_stdin_text(encoding, errors)
         else:
+            if bytes_read is not None:
+                bytes_read.n += _file_size(source) or 0
             yield _text_file(Path(source), encoding, errors, defer)
         return
     try:
@@ -604,12 +714,13 @@ def _read_source(
     except OSError as exc:
         yield Document(source, error=f"cannot read: {exc.strerror or exc}")
         return
+    lines = stream if bytes_read is None else _Counted(stream, bytes_read)
     try:
         if fmt == "jsonl":
-            yield from _iter_jsonl(stream, name, encoding, errors, text_column, id_column, defer)
+            yield from _iter_jsonl(lines, name, encoding, errors, text_column, id_column, defer, keep)
         else:
             delimiter = "\t" if fmt == "tsv" else ","
-            yield from _iter_csv(stream, name, encoding, errors, delimiter, text_column, id_column, quoting)
+            yield from _iter_csv(lines, name, encoding, errors, delimiter, text_column, id_column, quoting, keep)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -692,15 +803,26 @@ class AtomicOutput:
         return None
 
 
-def _csv_header(labels: Sequence[str]) -> list[str]:
-    return ["id", "labels", "mentions", *labels, *(f"evidence_{label}" for label in labels), "error"]
+def _csv_header(labels: Sequence[str], keep: Sequence[str] = ()) -> list[str]:
+    return ["id", *keep, "labels", "mentions", *labels, *(f"evidence_{label}" for label in labels), "error"]
 
 
-def _csv_row(record: dict[str, Any], labels: Sequence[str]) -> list[Any]:
+def _csv_value(value: Any) -> Any:
+    """A kept input field as a CSV cell: strings and numbers as they are,
+    ``None`` empty, lists and objects as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, bool)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _csv_row(record: dict[str, Any], labels: Sequence[str], keep: Sequence[str] = ()) -> list[Any]:
     scores = record.get("scores") or {}
     quoted = {**(record.get("evidence") or {}), **(record.get("mentions") or {})}
     return [
         record["id"],
+        *[_csv_value(record.get(key)) for key in keep],
         "|".join(record.get("labels") or []),
         "|".join(record.get("mentions") or {}),
         *[scores.get(label, "") for label in labels],
@@ -711,6 +833,99 @@ def _csv_row(record: dict[str, Any], labels: Sequence[str]) -> list[Any]:
 
 #: How the terminal table introduces the themes an article only names.
 ALSO_NAMES = "يذكر أيضاً / also names: "
+#: Table width when the terminal's is unknown.
+TABLE_WIDTH = 100
+_ZERO_WIDTH_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
+_ARABIC_LETTER_RE = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: combining marks (Arabic
+    harakat), format characters and zero-width joiners take none, East Asian
+    wide and full-width characters two, the rest one.
+
+    Examples
+    --------
+    >>> display_width("مُسيَّرة"), len("مُسيَّرة")
+    (5, 8)
+    >>> display_width("新闻")
+    4
+    """
+    width = 0
+    for ch in text:
+        if unicodedata.category(ch) in _ZERO_WIDTH_CATEGORIES or ch == "\u200b":
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns with an ellipsis: an id with Arabic
+    letters (a title) keeps its beginning, any other (a path, a URL, a
+    ``FILE:LINE``) its end."""
+    if display_width(text) <= width:
+        return text
+    keep_start = _ARABIC_LETTER_RE.search(text) is not None
+    chars = text if keep_start else text[::-1]
+    out, used = [], 1  # the ellipsis
+    for ch in chars:
+        w = display_width(ch)
+        if used + w > width:
+            break
+        out.append(ch)
+        used += w
+    kept = "".join(out)
+    return kept + "…" if keep_start else "…" + kept[::-1]
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
+
+
+def _wrap(pieces: Sequence[tuple[str, str]], width: int) -> list[str]:
+    """Lines of at most ``width`` columns from ``(joiner, piece)`` pairs,
+    broken between pieces (and inside a piece only at spaces, when it is
+    longer than a line by itself)."""
+    lines: list[str] = []
+    line = ""
+    for joiner, piece in pieces:
+        words = piece.split(" ") if display_width(piece) > width else [piece]
+        for k, word in enumerate(words):
+            glue = (joiner if k == 0 else " ") if line else ""
+            if line and display_width(line + glue + word) > width:
+                lines.append(line.rstrip())
+                line, glue = "", ""
+            line += glue + word
+    if line or not lines:
+        lines.append(line.rstrip())
+    return lines
+
+
+def _table_pieces(record: dict[str, Any], cuts: dict[str, float] | None) -> list[tuple[str, str]]:
+    """What the table shows of one record, as ``(joiner, piece)`` pairs."""
+    if record.get("error"):
+        return [("", "ERROR: " + str(record["error"]))]
+    scores = record["scores"]
+
+    def label(name: str) -> str:
+        shown = f"{name} {scores[name]:.2f}"
+        return shown + (f" ≥ {cuts[name]:.2f}" if cuts and name in cuts else "")
+
+    pieces = [(", ", label(name)) for name in record["labels"]] or [("", "-")]
+    mentions = list(record.get("mentions") or ())
+    if mentions:
+        pieces.append(("   ", ALSO_NAMES + mentions[0]))
+        pieces.extend((", ", name) for name in mentions[1:])
+    if record.get("truncated"):
+        pieces.append(("  ", "[truncated]"))
+    return [(joiner, _terminal_safe(piece)) for joiner, piece in pieces]
+
+
+def _table_columns(width: int | None) -> tuple[int, int]:
+    """(id column, themes column) widths for a table ``width`` columns wide."""
+    width = max(40, width or TABLE_WIDTH)
+    id_width = max(12, min(40, width // 3))
+    return id_width, width - id_width - 2
 
 
 def write_records(
@@ -720,16 +935,28 @@ def write_records(
     labels: Sequence[str],
     *,
     header: bool = True,
+    keep: Sequence[str] = (),
+    thresholds: Sequence[float] | None = None,
+    width: int | None = None,
 ) -> int:
     """Write result records as ``jsonl``, ``csv``, ``tsv`` or ``table``;
     returns how many were written.  ``header`` writes the CSV header/table
     head (pass ``False`` for later chunks of one stream).
 
-    CSV/TSV columns: ``id``, ``labels`` and ``mentions`` (themes joined by
-    ``|``), one score column per theme, one ``evidence_<theme>`` column per
-    theme (the sentence that shows a label or a mention, else empty), and
-    ``error``.  The table lists labels with their scores, then the themes
-    the article only names («يذكر أيضاً / also names: …»)."""
+    CSV/TSV columns: ``id``, the ``keep`` fields (lists and objects as
+    JSON), ``labels`` and ``mentions`` (themes joined by ``|``), one score
+    column per theme, one ``evidence_<theme>`` column per theme (the
+    sentence that shows a label or a mention, else empty), and ``error``.
+    JSONL records carry the kept fields after ``id``.
+
+    The table (for a person at a terminal ``width`` columns wide, default
+    :data:`TABLE_WIDTH`) lists each label with its score and, given
+    ``thresholds`` (in ``labels`` order), the threshold it reached
+    (``drones 0.49 ≥ 0.45``), then the themes the article only names
+    («يذكر أيضاً / also names: …»).  Columns are measured in display width
+    (:func:`display_width`), long ids are clipped with "…" (Arabic titles
+    keep their beginning, paths their end), and rows wrap between themes,
+    never inside a word."""
     n = 0
     if fmt == "jsonl":
         for record in records:
@@ -738,26 +965,21 @@ def write_records(
     elif fmt in ("csv", "tsv"):
         writer = csv.writer(stream, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
         if header:
-            writer.writerow(_csv_header(labels))
+            writer.writerow(_csv_header(labels, keep))
         for record in records:
-            writer.writerow(_csv_row(record, labels))
+            writer.writerow(_csv_row(record, labels, keep))
             n += 1
     elif fmt == "table":
+        id_width, themes_width = _table_columns(width)
+        cuts = dict(zip(labels, thresholds)) if thresholds is not None else None
         if header:
-            stream.write(f"{'id':<40}  themes\n")
+            heading = "themes (score ≥ threshold)" if cuts else "themes (score)"
+            stream.write(f"{_pad('id', id_width)}  {heading}\n")
+        indent = " " * (id_width + 2)
         for record in records:
-            if record.get("error"):
-                shown = "ERROR: " + record["error"]
-            else:
-                scores = record["scores"]
-                shown = ", ".join(f"{label} ({scores[label]:.2f})" for label in record["labels"]) or "-"
-                if record.get("mentions"):
-                    shown += "  " + ALSO_NAMES + ", ".join(record["mentions"])
-                if record.get("truncated"):
-                    shown += "  [truncated]"
-            rid = _terminal_safe(str(record["id"]))
-            rid = rid if len(rid) <= 40 else "…" + rid[-39:]
-            stream.write(f"{rid:<40}  {_terminal_safe(shown)}\n")
+            rid = _pad(_clip(_terminal_safe(str(record["id"])), id_width), id_width)
+            lines = _wrap(_table_pieces(record, cuts), themes_width)
+            stream.write(f"{rid}  {lines[0]}\n" + "".join(f"{indent}{line}\n" for line in lines[1:]))
             n += 1
     else:
         raise ValueError(f"unknown output format {fmt!r}")

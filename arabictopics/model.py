@@ -693,25 +693,43 @@ class TopicModel(BaseEstimator):
         _, named = split_levels(answer.about, answer.found, self.thresholds_, self.passages_.found_thresholds_)
         return answer.about, named.astype(int)
 
-    def classify_many(self, texts: Iterable[str]) -> list[Classification]:
+    def classify_many(
+        self, texts: Iterable[str], *, threshold: float | None = None, top: int | None = None
+    ) -> list[Classification]:
         """Classify a batch of articles: one preprocessing pass, one feature
         pass and one matrix product for the whole batch.
 
         Parameters
         ----------
         texts : iterable of str
+        threshold : float in [0, 1] or None, default=None
+            One about-threshold for every theme instead of the tuned ones
+            (fastText's ``predict-prob`` threshold): a theme is a label when
+            its score reaches it.  A theme it lifts into the labels leaves
+            the mentions; one it drops from them may become a mention.
+        top : int >= 1 or None, default=None
+            Keep at most this many labels, the highest scores (fastText's
+            ``k``); mentions are not affected.
 
         Returns
         -------
         list of Classification
             Same length and order as ``texts``.
+
+        Examples
+        --------
+        >>> model = load_model()  # doctest: +SKIP
+        >>> model.classify_many(texts, threshold=0.3, top=2)  # doctest: +SKIP
         """
+        about_cut = self._about_cut(threshold)
+        if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1):
+            raise ValueError(f"top must be a whole number of at least 1, got {top!r}.")
         texts = check_texts(texts)
         if not texts:
             return []
         answer = self._answer(texts)
         labels = [str(c) for c in self.classes_]
-        decisions = decide(answer.about, answer.found, self.thresholds_, self.passages_.found_thresholds_)
+        decisions = decide(answer.about, answer.found, about_cut, self.passages_.found_thresholds_)
         best = best_sentences(answer.scores)
         limit = self.max_chars
         out = []
@@ -722,29 +740,41 @@ class TopicModel(BaseEstimator):
                 k = best[i, j]
                 return passages.sentence(k) if k >= 0 else ""
 
+            chosen = decision.labels[:top] if top is not None else decision.labels
             out.append(
                 Classification(
-                    tuple(labels[j] for j in decision.labels),
+                    tuple(labels[j] for j in chosen),
                     dict(zip(labels, row)),
                     limit is not None and len(text) > limit,
                     {labels[j]: quote(j) for j in decision.mentions},
-                    {labels[j]: quote(j) for j in decision.labels},
+                    {labels[j]: quote(j) for j in chosen},
                 )
             )
         return out
 
-    def classify(self, text: str) -> Classification:
+    def classify(self, text: str, *, threshold: float | None = None, top: int | None = None) -> Classification:
         """Classify one article.
 
         Parameters
         ----------
         text : str
+        threshold, top
+            See :meth:`classify_many`.
 
         Returns
         -------
         Classification
         """
-        return self.classify_many([text])[0]
+        return self.classify_many([text], threshold=threshold, top=top)[0]
+
+    def _about_cut(self, threshold: float | None) -> np.ndarray:
+        """The about-threshold per theme: the tuned ones, or ``threshold`` for all."""
+        check_is_fitted(self, "classes_")
+        if threshold is None:
+            return self.thresholds_
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not 0 <= threshold <= 1:
+            raise ValueError(f"threshold must be a number from 0 to 1, got {threshold!r}.")
+        return np.full(len(self.classes_), float(threshold))
 
     def explain(self, text: str, *, theme: str | None = None, top_terms: int = 8, top_sentences: int = 3):
         """Why the model gives ``text`` its themes; see :func:`arabictopics.explain.explain`."""

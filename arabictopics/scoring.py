@@ -69,7 +69,14 @@ def _model_for(ref: ModelFile) -> Any:
     return model
 
 
-def score_chunk(model: Any, docs: Sequence[Any], max_chars: int | None = None) -> list[dict[str, Any]]:
+def score_chunk(
+    model: Any,
+    docs: Sequence[Any],
+    max_chars: int | None = None,
+    *,
+    threshold: float | None = None,
+    top: int | None = None,
+) -> list[dict[str, Any]]:
     """Score one chunk: one ``classify_many`` call for its readable documents.
 
     Parameters
@@ -84,12 +91,16 @@ def score_chunk(model: Any, docs: Sequence[Any], max_chars: int | None = None) -
     max_chars : int or None
         Read at most this many characters per document (default: the
         model's own limit); longer documents are marked ``truncated``.
+    threshold, top
+        One about-threshold for every theme, and the most labels kept (see
+        :meth:`arabictopics.TopicModel.classify_many`).
 
     Returns
     -------
     list of dict
-        One record per document, in order: ``{"id", "labels", "scores"}``
-        (plus ``"truncated": true``) or ``{"id", "error"}``.
+        One record per document, in order: ``{"id", "labels", "scores",
+        "mentions", "evidence"}`` (plus ``"truncated": true``) or ``{"id",
+        "error"}``; a document's ``fields`` (``--keep``) follow the ``id``.
     """
     if model is None or isinstance(model, (str, os.PathLike)):
         model = _model_file(None if model is None else str(model))
@@ -100,13 +111,14 @@ def score_chunk(model: Any, docs: Sequence[Any], max_chars: int | None = None) -
     texts = [doc.text for doc in readable]
     if max_chars is not None:
         texts = [text[:max_chars] for text in texts]
-    results = iter(model.classify_many(texts))
+    results = iter(model.classify_many(texts, threshold=threshold, top=top))
     out = []
     for doc in docs:
+        head = {"id": doc.id, **(doc.fields or {})}
         if doc.error is not None:
-            out.append({"id": doc.id, "error": doc.error})
+            out.append({**head, "error": doc.error})
             continue
-        record = {"id": doc.id, **next(results).to_dict()}
+        record = {**head, **next(results).to_dict()}
         if max_chars is not None and len(doc.text) > max_chars:
             record["truncated"] = True
         out.append(record)
@@ -198,6 +210,8 @@ def score_documents(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     n_jobs: int = 1,
     max_chars: int | None = None,
+    threshold: float | None = None,
+    top: int | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Score documents chunk by chunk; yields each chunk's records in order.
 
@@ -212,7 +226,7 @@ def score_documents(
     chunk_size : int, default=256
     n_jobs : int, default=1
         Worker processes; ``-1`` uses every core.
-    max_chars : int or None, default=None
+    max_chars, threshold, top
         See :func:`score_chunk`.
 
     Yields
@@ -221,11 +235,13 @@ def score_documents(
         The records of one chunk (see :func:`score_chunk`).
     """
     _check_chunk_size(chunk_size)
-    yield from _run(_score_records, _chunks(docs, chunk_size), n_jobs, model, max_chars)
+    yield from _run(_score_records, _chunks(docs, chunk_size), n_jobs, model, max_chars, threshold, top)
 
 
-def _score_records(chunk: list[Document], model: Any, max_chars: int | None) -> list[dict[str, Any]]:
-    return score_chunk(model, chunk, max_chars)
+def _score_records(
+    chunk: list[Document], model: Any, max_chars: int | None, threshold: float | None, top: int | None
+) -> list[dict[str, Any]]:
+    return score_chunk(model, chunk, max_chars, threshold=threshold, top=top)
 
 
 @dataclass(frozen=True)
@@ -259,8 +275,13 @@ def _format_chunk(
     fmt: str,
     labels: Sequence[str],
     strict: bool,
+    threshold: float | None = None,
+    top: int | None = None,
+    keep: Sequence[str] = (),
+    cuts: Sequence[float] | None = None,
+    width: int | None = None,
 ) -> FormattedChunk:
-    records = score_chunk(model, chunk, max_chars)
+    records = score_chunk(model, chunk, max_chars, threshold=threshold, top=top)
     stopped_at = None
     if strict:
         bad = next((i for i, record in enumerate(records) if "error" in record), None)
@@ -272,7 +293,7 @@ def _format_chunk(
         text = ",\n".join(json.dumps(record, ensure_ascii=False) for record in records)
     else:
         buffer = io.StringIO()
-        write_records(records, buffer, fmt, labels, header=False)
+        write_records(records, buffer, fmt, labels, header=False, keep=keep, thresholds=cuts, width=width)
         text = buffer.getvalue()
     return FormattedChunk(text, len(records), failed, stopped_at)
 
@@ -287,6 +308,11 @@ def score_formatted(
     n_jobs: int = 1,
     max_chars: int | None = None,
     strict: bool = False,
+    threshold: float | None = None,
+    top: int | None = None,
+    keep: Sequence[str] = (),
+    thresholds: Sequence[float] | None = None,
+    width: int | None = None,
 ) -> Iterator[FormattedChunk]:
     """Score documents and format the records, chunk by chunk, in order.
 
@@ -301,16 +327,38 @@ def score_formatted(
     fmt : {"jsonl", "json", "csv", "tsv", "table"}
     labels : sequence of str
         The model's themes (CSV/TSV columns).
-    model, chunk_size, n_jobs, max_chars
+    model, chunk_size, n_jobs, max_chars, threshold, top
         As in :func:`score_documents`.
     strict : bool, default=False
+    keep : sequence of str, default=()
+        The documents' kept fields (CSV/TSV columns after ``id``).
+    thresholds : sequence of float or None, default=None
+        The about-threshold of each theme, in ``labels`` order, shown
+        beside each label's score in the ``table`` format.
+    width : int or None, default=None
+        The ``table``'s width in columns (default:
+        :data:`arabictopics.io.TABLE_WIDTH`).
 
     Yields
     ------
     FormattedChunk
     """
     _check_chunk_size(chunk_size)
-    chunks = _run(_format_chunk, _chunks(docs, chunk_size), n_jobs, model, max_chars, fmt, list(labels), strict)
+    chunks = _run(
+        _format_chunk,
+        _chunks(docs, chunk_size),
+        n_jobs,
+        model,
+        max_chars,
+        fmt,
+        list(labels),
+        strict,
+        threshold,
+        top,
+        tuple(keep),
+        None if thresholds is None else [float(t) for t in thresholds],
+        width,
+    )
     for chunk in chunks:
         yield chunk
         if chunk.stopped_at is not None:

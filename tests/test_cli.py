@@ -191,6 +191,7 @@ def test_train_evaluate_explain_stats(tmp_path, records):
     model = tmp_path / "m.atm"
     proc = run("train", str(data), "-o", str(model), "--labels", "drugs,drones", "--cv", "3", "-q", check_code=0)
     assert "cross-validated" in proc.stdout and model.exists()
+    assert proc.stderr == ""  # -q: no "training on ...", no "model written to ..."
     assert json.loads((tmp_path / "m.atm.report.json").read_text())["labels"]["drugs"]["support"] > 0
     run("evaluate", str(model), str(data), check_code=2)  # the data has themes the drugs+drones model does not know
     proc = run("evaluate", str(model), str(data), "--format", "json", "--ignore-unknown-labels", check_code=0)
@@ -223,3 +224,164 @@ def test_parser_in_process(capsys):
     assert "arabictopics" in capsys.readouterr().out
     assert main(["info", "/nonexistent.atm"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# ---- what a person reads at a terminal ---------------------------------------------------------------
+
+
+def _screen(raw: str) -> list[str]:
+    """The lines a terminal shows for ``raw``: each carriage return starts the line over, and what is
+    written then overwrites it, as a terminal does (the progress bar redraws itself this way)."""
+    lines = []
+    for line in raw.replace("\r\n", "\n").split("\n"):
+        shown = ""
+        for segment in line.split("\r"):
+            segment = segment.replace("\x1b[A", "")  # tqdm's cursor-up after a clear
+            shown = segment + shown[len(segment) :]
+        lines.append(shown.rstrip())
+    return lines
+
+
+def _run_in_terminal(*args, columns=80):
+    """Run the CLI with stdout and stderr on one pseudo-terminal, as in a shell."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    main_fd, child_fd = pty.openpty()
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "TERM": "xterm"}
+    env.pop("CI", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arabictopics", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=child_fd,
+        stderr=child_fd,
+        env=env,
+    )
+    os.close(child_fd)
+    out = b""
+    while True:
+        ready, _, _ = select.select([main_fd], [], [], 120)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        out += data
+    os.close(main_fd)
+    assert proc.wait(timeout=60) == 0, out.decode("utf-8", "replace")
+    return out.decode("utf-8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminal test")
+def test_terminal_table_fits_clears_the_bar_and_shows_thresholds(tmp_path):
+    from arabictopics.io import display_width
+
+    # Before: the header came after the bar on its line ("... ? articles/s]id   themes"), ids were padded
+    # by characters (harakat shifted the columns), a 40-column id column overflowed 80 columns mid-word,
+    # and an Arabic title was cut at its start.
+    article = EXAMPLE.read_text(encoding="utf-8")
+    title = "وزراء داخلية دول الجوار يبحثون مكافحة تهريب المخدرات والطائرات المسيّرة عبر الحدود"
+    rows = [
+        {"id": title, "text": article},
+        {"id": "مُسيَّرة-١", "text": "ضبطت الشرطة شحنة كبتاغون في الميناء بعد تحقيق طويل"},
+        {"id": "feeds/archive/2026/12/06/a-very-long-file-name-000123.html", "text": "انتهت المباراة بالتعادل"},
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    screen = _screen(_run_in_terminal("classify", str(feed), columns=80))
+    header = next(i for i, line in enumerate(screen) if "themes (score ≥ threshold)" in line)
+    assert screen[header].startswith("id ")
+    end = next(i for i in range(header + 1, len(screen)) if screen[i].startswith("classify:"))
+    table = screen[header:end]
+    assert all(display_width(line) <= 80 for line in table), table
+    starts = [line for line in table[1:] if line and not line.startswith(" ")]
+    assert len(starts) == 3, table
+    import re
+
+    columns = {display_width(line[: re.search(r"\S\s{2,}(\S)", line).start(1)]) for line in starts}
+    assert len(columns) == 1, table  # the themes column starts at one display column in every row
+    assert starts[0].startswith(title[:15]) and "…" in starts[0]  # an Arabic title keeps its beginning
+    assert starts[2].endswith("000123.html  -")  # a path keeps its end
+    assert "drones 1.00 ≥ 0.56" in table[1] and "drugs 0.99 ≥ 0.42" in starts[1]
+    assert "100%" in screen[end] and "3 articles" in screen[end]  # a bar in bytes of input: a percentage
+
+
+def test_top_threshold_and_keep(tmp_path):
+    article = EXAMPLE.read_text(encoding="utf-8")
+    rows = [
+        {"id": "a", "text": article, "title": "عنوان", "url": "https://example.org/a", "meta": ["x"]},
+        {"id": "b", "text": "انتهت المباراة بالتعادل", "title": "رياضة", "meta": {"n": 1}},
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    plain = [json.loads(line) for line in run("classify", str(feed), check_code=0).stdout.splitlines()]
+    assert len(plain[0]["labels"]) >= 3
+    # --top K: the K highest labels; --threshold: one cut for every theme
+    top = [json.loads(line) for line in run("classify", str(feed), "--top", "2", check_code=0).stdout.splitlines()]
+    assert top[0]["labels"] == plain[0]["labels"][:2] and set(top[0]["evidence"]) == set(top[0]["labels"])
+    low = json.loads(run("classify", str(feed), "--threshold", "0", check_code=0).stdout.splitlines()[1])
+    assert len(low["labels"]) == 12 and low["mentions"] == {}
+    high = json.loads(run("classify", str(feed), "--threshold", "0.999999", check_code=0).stdout.splitlines()[0])
+    assert all(high["scores"][label] >= 0.999999 for label in high["labels"]) and len(high["labels"]) < 12
+    # --keep: input fields after the id; absent in a later record: null; JSON values kept as they are
+    kept = [json.loads(line) for line in run("classify", str(feed), "--keep", "title,url,meta").stdout.splitlines()]
+    assert list(kept[0])[:4] == ["id", "title", "url", "meta"]
+    assert kept[0]["url"] == "https://example.org/a" and kept[1]["url"] is None and kept[1]["meta"] == {"n": 1}
+    proc = run("classify", str(feed), "--keep", "title,meta", "--format", "csv", check_code=0)
+    import csv
+    import io
+
+    header, first, second = csv.reader(io.StringIO(proc.stdout))
+    assert header[:4] == ["id", "title", "meta", "labels"] and second[1:3] == ["رياضة", '{"n": 1}']
+    # what cannot be meant is refused before anything is written
+    proc = run("classify", str(feed), "--keep", "date", check_code=2)
+    assert "no 'date' field" in proc.stderr and proc.stdout == ""
+    assert "would overwrite" in run("classify", str(feed), "--keep", "labels", check_code=2).stderr
+    assert "from 0 to 1" in run("classify", str(feed), "--threshold", "1.5", check_code=2).stderr
+    assert "--top" in run("classify", str(feed), "--top", "0", check_code=2).stderr
+
+
+def test_info_summary_and_json():
+    from arabictopics.cli import _model_summary
+    from arabictopics.persistence import default_model_path, read_model_metadata
+
+    # Before: ~300 lines of JSON with a bare thresholds list. Now a summary; JSON with --format json.
+    proc = run("info", "--format", "table", check_code=0)
+    lines = proc.stdout.splitlines()
+    assert len(lines) < 30
+    assert any(line.split()[:2] == ["drones", "0.56"] for line in lines)
+    assert "fixture CV (5-fold, out-of-fold" in proc.stdout and "real news" in proc.stdout
+    assert "1,876 articles" in proc.stdout or "articles" in lines[2]
+    meta = json.loads(run("info", "--format", "json", check_code=0).stdout)
+    assert meta["thresholds"] and meta["cv_metrics"]["labels"]
+    assert json.loads(run("info", check_code=0).stdout) == meta  # not a terminal: JSON, as scripts expect
+    summary = _model_summary({"path": "m.atm", **read_model_metadata(default_model_path()), "cv_metrics": None}, False)
+    assert "not recorded" in summary and "real news" not in summary
+
+
+def test_a_typo_gets_the_commands_usage_and_the_closest_option():
+    # Before: `classify --formt json` showed the top-level usage and no hint.
+    proc = run("classify", "--formt", "json", str(EXAMPLE), check_code=2)
+    assert "usage: arabictopics classify" in proc.stderr and "did you mean --format?" in proc.stderr
+    proc = run("evaluate", "default", str(EXAMPLE), "--plt", "x.png", check_code=2)
+    assert "usage: arabictopics evaluate" in proc.stderr and "did you mean --plot?" in proc.stderr
+    assert "did you mean" not in run("classify", "--zzzzzz", str(EXAMPLE), check_code=2).stderr
+
+
+def test_explain_help_says_what_it_reads(tmp_path):
+    # Before: "an article file", though it reads JSONL, CSV and directories too.
+    text = run("explain", "--help", check_code=0).stdout
+    assert "JSONL" in text and "directory" in text
+    feed = tmp_path / "two.jsonl"
+    rows = [{"id": "x1", "text": EXAMPLE.read_text(encoding="utf-8")}, {"id": "x2", "text": "خبر عن المخدرات"}]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = run("explain", str(feed), check_code=0).stdout
+    assert "== x1" in out and "== x2" in out

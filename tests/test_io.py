@@ -141,7 +141,7 @@ def test_every_format_carries_both_levels():
         ]
     buf = io.StringIO()
     write_records([record], buf, "table", ["drugs", "drones"])
-    assert "drugs (0.90)" in buf.getvalue() and "يذكر أيضاً / also names: drones" in buf.getvalue()
+    assert "drugs 0.90" in buf.getvalue() and "يذكر أيضاً / also names: drones" in buf.getvalue()
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -154,3 +154,81 @@ def test_jsonl_stream_round_trip(tmp_path, texts, bom, crlf):
     docs = list(iter_documents([str(path)]))
     assert [d.text for d in docs] == texts
     assert [d.id for d in docs] == [str(i) for i in range(len(texts))]
+
+
+# ---- the terminal table ------------------------------------------------------------------------------
+
+
+def test_display_width_counts_columns_not_characters():
+    assert atio.display_width("مُسيَّرة") == 5  # harakat and shadda take no column
+    assert atio.display_width("新闻 ok") == 7 and atio.display_width("a\u200db") == 2
+    assert atio._clip("وزراء الداخلية العرب يجتمعون في تونس", 12).startswith("وزراء")  # a title keeps its start
+    assert atio._clip("feeds/2026/12/06/article-1.html", 12) == "…icle-1.html"  # a path keeps its end
+    assert atio.display_width(atio._clip("مُسيَّرة" * 20, 10)) <= 10
+
+
+words = st.text(alphabet=st.sampled_from("ab مُسيَّرة新-"), min_size=1, max_size=12).map(str.strip).filter(bool)
+
+
+@given(st.lists(st.tuples(st.sampled_from([", ", "  ", ""]), words), min_size=1, max_size=12), st.integers(8, 60))
+def test_wrap_fits_the_width_and_loses_nothing(pieces, width):
+    lines = atio._wrap(pieces, width)
+    for line in lines:  # a line is over the width only when it is one word longer than the width by itself
+        assert atio.display_width(line) <= width or " " not in line.strip()
+    squeeze = __import__("re").compile(r"[\s,]")
+    assert squeeze.sub("", "".join(lines)) == squeeze.sub("", "".join(p for _, p in pieces))
+
+
+def test_table_rows_wrap_between_themes_at_the_width():
+    record = {
+        "id": "مُسيَّرة-١",
+        "labels": ["organized_crime", "border_security", "drugs", "drones"],
+        "scores": {"organized_crime": 0.99, "border_security": 0.98, "drugs": 0.97, "drones": 0.61},
+        "mentions": {"cybercrime": "…", "terrorism": "…"},
+        "truncated": True,
+    }
+    labels = ["organized_crime", "border_security", "drugs", "drones", "cybercrime", "terrorism"]
+    buf = __import__("io").StringIO()
+    write_records([record], buf, "table", labels, thresholds=[0.45, 0.61, 0.42, 0.56, 0.3, 0.4], width=60)
+    lines = buf.getvalue().splitlines()
+    assert lines[0].startswith("id ") and "score ≥ threshold" in lines[0]
+    assert all(atio.display_width(line) <= 60 for line in lines), lines
+    body = " ".join(line.strip() for line in lines[1:])
+    for shown in ("organized_crime 0.99 ≥ 0.45", "drones 0.61 ≥ 0.56", "also names: cybercrime", "[truncated]"):
+        assert shown in body
+    indent = atio.display_width(lines[1][: lines[1].index("organized_crime")])
+    assert all(line.startswith(" " * indent) and line[indent] != " " for line in lines[2:])
+
+
+def test_bytes_read_reaches_the_input_size(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text("نص أول", encoding="utf-8")
+    feed = tmp_path / "d" / "b.jsonl"
+    feed.write_text("".join(json.dumps({"text": f"خبر {i}"}) + "\n" for i in range(50)), encoding="utf-8")
+    csvfile = tmp_path / "c.csv"
+    csvfile.write_text("id,text\n1,نص\n2,نص آخر\n", encoding="utf-8")
+    sources = [str(tmp_path / "d"), str(csvfile)]
+    read = atio.BytesRead()
+    seen = []
+    for _ in iter_documents(sources, bytes_read=read, defer=True):
+        seen.append(read.n)
+    assert len(seen) == 53 and seen == sorted(seen) and 0 < seen[10] < seen[-1]
+    assert read.n == atio.input_size(sources) == sum(p.stat().st_size for p in tmp_path.rglob("*.*"))
+    assert atio.input_size(["-"]) is None and atio.input_size([str(tmp_path / "missing.txt")]) is None
+
+
+def test_keep_fields_from_jsonl_and_csv(tmp_path):
+    feed = tmp_path / "f.jsonl"
+    feed.write_text(
+        json.dumps({"id": "1", "text": "نص", "title": "ع", "tags": ["a"]}) + "\n" + json.dumps({"text": "ن"}) + "\n",
+        encoding="utf-8",
+    )
+    docs = list(iter_documents([str(feed)], keep=["title", "tags"]))
+    assert docs[0].fields == {"title": "ع", "tags": ["a"]} and docs[1].fields == {"title": None, "tags": None}
+    table = tmp_path / "t.csv"
+    table.write_text("text,title\nنص,عنوان\nنص آخر\n", encoding="utf-8")
+    assert [d.fields for d in iter_documents([str(table)], keep=["title"])] == [{"title": "عنوان"}, {"title": None}]
+    with pytest.raises(atio.InputError, match="'url' to --keep"):
+        list(iter_documents([str(table)], keep=["url"]))
+    with pytest.raises(atio.InputError, match="no 'url' field"):
+        list(iter_documents([str(feed)], keep=["url"]))

@@ -133,3 +133,27 @@ def test_explain(small_model, records):
     assert "drugs" in explanation.format()
     with pytest.raises(ValueError, match="unknown theme"):
         small_model.explain(article, theme="nope")
+
+
+def test_threshold_and_top_override_the_tuned_cut(small_model, records):
+    texts = [r["text"] for r in records[:40]]
+    tuned = small_model.classify_many(texts)
+    proba = small_model.predict_proba(texts)
+    labels = [str(c) for c in small_model.classes_]
+    for cut in (0.0, 0.3, 0.9):
+        for result, row in zip(small_model.classify_many(texts, threshold=cut), proba):
+            assert set(result.labels) == {label for label, p in zip(labels, row) if p >= cut}
+            assert not set(result.mentions) & set(result.labels) and set(result.evidence) == set(result.labels)
+    for result, full in zip(small_model.classify_many(texts, top=1), tuned):
+        assert result.labels == full.labels[:1] and result.mentions == full.mentions
+    best_two = small_model.classify(texts[0], threshold=0.0, top=2).labels
+    scores = tuned[0].scores
+    assert len(best_two) == 2 and min(scores[b] for b in best_two) >= max(
+        scores[label] for label in labels if label not in best_two
+    )
+    for bad in (-0.1, 1.5, "0.5", True):
+        with pytest.raises(ValueError, match="threshold"):
+            small_model.classify_many(texts[:1], threshold=bad)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="top"):
+            small_model.classify_many(texts[:1], top=bad)

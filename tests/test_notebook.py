@@ -38,4 +38,5 @@ def test_notebook_runs():
     client.execute()  # raises CellExecutionError with the cell's traceback on failure (or a cell timeout)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "labels: (" in printed and "all 0.5: micro P" in printed
+    assert "Tuned minus all 0.5: micro P" in printed and "off-topic articles given a theme:" in printed
     assert any("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
