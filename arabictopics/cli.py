@@ -177,7 +177,15 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     keep = _keep_fields(args.keep)
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise _UsageError(f"--threshold {args.threshold} is not a probability: give a number from 0 to 1.")
+    from .io import BytesRead, input_size
+
+    read = BytesRead()
+    # parsed where they are scored (by the workers with --jobs)
+    docs = _documents(args, sources, defer=True, keep=keep, bytes_read=read)
+    total = input_size(sources)
     n_jobs = _usable_jobs(args.jobs)
+    if n_jobs > 1 and total is not None:  # files (never a stream that may stall): fewer chunks than workers?
+        docs, n_jobs = _jobs_for_chunks(docs, n_jobs, args.chunk_size)
     if n_jobs == 1:
         from .persistence import load_model
 
@@ -203,15 +211,10 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             f"article. Give {limit} or less (longer articles are scored on their beginning and marked truncated)."
         )
     fmt = args.format or ("table" if (args.output is None and sys.stdout.isatty()) else "jsonl")
-    from .io import BytesRead, input_size
-
-    read = BytesRead()
-    # parsed where they are scored (by the workers with --jobs)
-    docs = _documents(args, sources, defer=True, keep=keep, bytes_read=read)
     target = AtomicOutput(args.output) if args.output else None
     stream = target.stream if target else sys.stdout
     width = _table_width() if fmt == "table" and not args.output else None
-    bar = _progress(args.quiet, "classify", input_size(sources))
+    bar = _progress(args.quiet, "classify", total)
     if bar is not None:
         bar.postfix_articles = 0
     failed = written = 0
@@ -622,6 +625,22 @@ def _usable_jobs(jobs: int) -> int:
     return jobs
 
 
+def _jobs_for_chunks(docs: Iterator[Any], n_jobs: int, chunk_size: int) -> tuple[Iterator[Any], int]:
+    """``n_jobs`` capped at the number of chunks the input makes, found by
+    reading ahead at most ``(n_jobs - 1) * chunk_size + 1`` records (a
+    worker without a chunk only costs its start-up); a cap is said on stderr."""
+    ahead = list(itertools.islice(docs, (n_jobs - 1) * chunk_size + 1))
+    chunks = -(-len(ahead) // chunk_size)
+    if 0 < chunks < n_jobs:
+        print(
+            f"arabictopics: --jobs capped at {chunks}: the input makes {chunks} chunk(s) of --chunk-size "
+            f"{chunk_size}" + (", scored in this process." if chunks == 1 else "."),
+            file=sys.stderr,
+        )
+        n_jobs = chunks
+    return itertools.chain(ahead, docs), n_jobs
+
+
 def _jobs(value: str) -> int:
     number = int(value)
     if number == 0 or number < -1:
@@ -709,7 +728,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "are kept in FILE.partial, usable in every format (a json array is closed)",
     )
     p.add_argument(
-        "-j", "--jobs", type=_jobs, default=1, help="worker processes, at most the usable cores; -1 = all (default: 1)"
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        help="worker processes, at most the usable cores and the chunks a file input makes; -1 = all cores "
+        "(default: 1)",
     )
     p.add_argument(
         "--max-chars",

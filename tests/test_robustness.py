@@ -1434,6 +1434,28 @@ def test_jobs_capped_at_the_usable_cores(tmp_path):
     assert [r["id"] for r in _records(proc.stdout)] == [str(i) for i in range(20)]
 
 
+def test_jobs_capped_at_the_chunks_the_input_makes(tmp_path):
+    # Before: one article with --jobs N started N worker processes (9.8 s with --jobs 64 against 1.5 s).
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs 2 usable cores")
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": DRUGS} for i in range(5)])
+    proc = _classify(str(src), "--jobs", "2", "--format", "jsonl")
+    assert proc.returncode == 0 and "--jobs capped at 1: the input makes 1 chunk(s)" in proc.stderr
+    assert [r["id"] for r in _records(proc.stdout)] == [str(i) for i in range(5)]
+    proc = _classify(str(src), "--jobs", "2", "--chunk-size", "2", "--format", "jsonl")
+    assert proc.returncode == 0 and "capped" not in proc.stderr  # 3 chunks: both workers have work
+    assert [r["id"] for r in _records(proc.stdout)] == [str(i) for i in range(5)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "arabictopics", "classify", "-", "--input-format", "jsonl", "--jobs", "2", "-q"],
+        input=src.read_bytes(),
+        capture_output=True,
+        env=ENV,
+        timeout=300,
+    )
+    assert proc.returncode == 0 and b"capped" not in proc.stderr  # a stream is never read ahead
+    assert len(proc.stdout.splitlines()) == 5
+
+
 def test_json_partial_is_valid_json(tmp_path):
     # Before: the .partial of a --format json run was an unterminated array.
     out_dir = tmp_path / "out"
