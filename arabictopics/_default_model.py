@@ -3,4 +3,4 @@
 load_model() refuses a default model file whose payload does not match.
 """
 
-DEFAULT_MODEL_SHA256 = "fce367867d09e0b0f083a2152e1b1cf1ea08ca4a3952574f84529fa09441a876"
+DEFAULT_MODEL_SHA256 = "e145ce86d42bda965bca3dfae300b9d194f44a26f884cf296c2af684e4d7ec91"

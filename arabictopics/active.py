@@ -322,8 +322,8 @@ def suggest(
     >>> sorted(picks[0].to_dict())
     ['id', 'labels', 'reason', 'score', 'suggested', 'text']
     """
-    from sklearn.preprocessing import normalize
-    from sklearn.utils.validation import check_is_fitted
+    from ._base import check_is_fitted
+    from .features import _normalize_rows
 
     if isinstance(texts, (str, bytes)):
         raise InputError("an iterable of articles is expected, not a single string; wrap one article in a list.")
@@ -367,7 +367,8 @@ def suggest(
         seq += len(chunk)
         if not any(pool.would_enter(key) for key in keys):
             continue
-        vectors = normalize(features[rows][:, _tfidf_columns(model, features.shape[1])], norm="l2").tocsr()
+        vectors = features[rows][:, _tfidf_columns(model, features.shape[1])].tocsr().astype(np.float64)
+        _normalize_rows(vectors, "l2")
 
         def make(k: int, rows=rows, proba=proba, best=best, scores=scores, votes=votes, chunk=chunk, ids=chunk_ids):
             i = int(rows[k])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ArabicTopicsError", "DataError", "InputError", "ModelError"]
+__all__ = ["ArabicTopicsError", "DataError", "InputError", "ModelError", "NotFittedError"]
 
 
 class ArabicTopicsError(Exception):
@@ -19,3 +19,8 @@ class DataError(ArabicTopicsError, ValueError):
 
 class InputError(ArabicTopicsError, ValueError):
     """An input to classify cannot be read or is not text."""
+
+
+class NotFittedError(ArabicTopicsError, ValueError, AttributeError):
+    """An estimator was used before ``fit``; raised only where scikit-learn
+    is not installed (elsewhere scikit-learn's own ``NotFittedError``)."""

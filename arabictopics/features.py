@@ -10,16 +10,15 @@ All plug into a :class:`~sklearn.pipeline.Pipeline`.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.utils.validation import check_is_fitted
 
+from ._base import BaseEstimator, TransformerMixin, check_is_fitted, clone
 from .exceptions import InputError
 from .text import _analyze_word, analyze, clean
 
@@ -167,60 +166,190 @@ def _normalize_rows(X: sp.csr_matrix, norm: str) -> None:
     X.data /= np.repeat(sizes, lengths)
 
 
-class ArabicTfidfVectorizer(_CachesWords, TfidfVectorizer):
-    """:class:`~sklearn.feature_extraction.text.TfidfVectorizer` with a fast
-    ``transform`` for the default analyzer.
+class ArabicTfidfVectorizer(_CachesWords, TransformerMixin, BaseEstimator):
+    """TF-IDF of analyzed words: scikit-learn's
+    :class:`~sklearn.feature_extraction.text.TfidfVectorizer` for a callable
+    analyzer, in numpy alone.
 
-    Same parameters, same ``fit`` and the same matrix out of ``transform``.
-    When ``analyzer`` is :func:`arabictopics.text.analyze`, ``transform``
-    maps each whitespace-separated word of the cleaned text straight to its
-    vocabulary indices through a per-word cache and builds the count matrix
-    in one sparse operation, instead of counting token by token (about 1.6x
-    faster on real news).  Any other analyzer, or ``binary``,
-    ``use_idf=False`` or a custom ``norm``, falls back to the parent's code.
-    The cache follows ``vocabulary_`` (a refit starts a new one) and is
-    never pickled.
+    The parameters mean what they mean for ``TfidfVectorizer`` and ``fit``
+    learns the same ``vocabulary_`` and ``idf_``, so ``transform`` gives the
+    same matrix (``tests/test_features.py`` checks it against scikit-learn).
+    The analyzer is called on each raw document; with
+    :func:`arabictopics.text.analyze` (the default) ``transform`` instead maps
+    each whitespace-separated word of the cleaned text to its vocabulary
+    indices through a per-word cache (never pickled; a refit starts a new
+    one) and builds the count matrix in one sparse operation.  The fitted
+    state is plain data (a vocabulary and an array), which is what lets a
+    model be saved without pickle and scored without scikit-learn.  For
+    string analyzers (``"char_wb"``, n-grams) use scikit-learn's
+    ``TfidfVectorizer`` itself.
+
+    Parameters
+    ----------
+    analyzer : callable, default=analyze
+        Document -> list of tokens.
+    min_df, max_df : int or float, default=1 and 1.0
+        Drop tokens in fewer / more documents than this (a float is a share
+        of the documents).
+    max_features : int or None, default=None
+        Keep the tokens most frequent over the corpus.
+    vocabulary : mapping or iterable of str, or None, default=None
+        A fixed vocabulary instead of one learned.
+    binary : bool, default=False
+        Count a token once per document.
+    norm : {"l2", "l1"} or None, default="l2"
+    use_idf, smooth_idf, sublinear_tf : bool, default=True, True, False
+    dtype : numpy dtype, default=numpy.float64
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+    idf_ : ndarray of shape (n_features,)
 
     Examples
     --------
     >>> docs = ["ضبط شحنة مخدرات", "شبكة تهريب مخدرات"]
-    >>> v = ArabicTfidfVectorizer(analyzer=analyze).fit(docs)
-    >>> fast = v.transform(["ضبط الشرطة شحنة مخدرات"])
-    >>> sorted(v.get_feature_names_out()[fast.indices])
+    >>> v = ArabicTfidfVectorizer().fit(docs)
+    >>> sorted(v.get_feature_names_out()[v.transform(["ضبط الشرطة شحنة مخدرات"]).indices])
     ['شحن', 'ضبط', 'مخدر']
-    >>> float(abs(fast - TfidfVectorizer.transform(v, ["ضبط الشرطة شحنة مخدرات"])).max())
-    0.0
     """
 
+    def __init__(
+        self,
+        *,
+        analyzer: Any = analyze,
+        min_df: float = 1,
+        max_df: float = 1.0,
+        max_features: int | None = None,
+        vocabulary: Any = None,
+        binary: bool = False,
+        norm: str | None = "l2",
+        use_idf: bool = True,
+        smooth_idf: bool = True,
+        sublinear_tf: bool = False,
+        dtype: Any = np.float64,
+    ):
+        self.analyzer = analyzer
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.vocabulary = vocabulary
+        self.binary = binary
+        self.norm = norm
+        self.use_idf = use_idf
+        self.smooth_idf = smooth_idf
+        self.sublinear_tf = sublinear_tf
+        self.dtype = dtype
+
     def _fast(self) -> bool:
-        # A callable analyzer receives the raw document: scikit-learn applies
-        # no lowercasing, preprocessing or n-grams, and neither does this path.
-        return self.analyzer is analyze and not self.binary and self.use_idf and self.norm in ("l1", "l2", None)
+        """Whether documents are read word by word (the default analyzer)."""
+        return self.analyzer is analyze
 
-    def transform(self, raw_documents: Iterable[str]):
-        """Transform documents to a TF-IDF matrix (see the parent class)."""
-        if not self._fast():
-            return super().transform(raw_documents)
+    def _check_params(self) -> None:
+        if not callable(self.analyzer):
+            raise ValueError(
+                f"analyzer must be a callable (document -> tokens), got {self.analyzer!r}; for scikit-learn's "
+                "string analyzers ('word', 'char_wb', n-grams) use sklearn's TfidfVectorizer."
+            )
+        if self.norm not in ("l1", "l2", None):
+            raise ValueError(f"norm must be 'l1', 'l2' or None, got {self.norm!r}.")
+        for name in ("min_df", "max_df"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise ValueError(f"{name} must be an int or a float, got {value!r}.")
+            if value < 0 or (isinstance(value, (float, np.floating)) and value > 1):
+                raise ValueError(f"{name} must be a count (int >= 0) or a share of documents (float in [0, 1]).")
+        if self.max_features is not None and (isinstance(self.max_features, bool) or self.max_features < 1):
+            raise ValueError(f"max_features must be a positive int or None, got {self.max_features!r}.")
+
+    def _token_ids(self, docs: list[str], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Each document's vocabulary indices, concatenated, and where each document ends (CSR layout)."""
+        if self._fast():
+            indices, ends = _word_pass(self._word_map(vocabulary), docs, separator=None)
+        else:
+            lists = [[vocabulary[t] for t in self.analyzer(doc) if t in vocabulary] for doc in docs]
+            indices = np.fromiter(chain.from_iterable(lists), dtype=np.int64)
+            ends = np.cumsum([len(ids) for ids in lists], dtype=np.int64)
+        return indices, np.concatenate([[0], ends]).astype(np.int64)
+
+    def _learn_vocabulary(self, docs: list[str]) -> dict[str, int]:
+        """Tokens kept by ``min_df``, ``max_df`` and ``max_features``, indexed in sorted order."""
+        if self.vocabulary is not None:
+            return _fixed_vocabulary(self.vocabulary)
+        seen: dict[str, int] = {}  # every token, numbered in order of first sight
+        tokens_of = self._word_cache((seen,), _analyze_word) if self._fast() else None
+        number = seen.setdefault
+        ids, lengths = array("q"), array("q")
+        for doc in docs:
+            tokens = (
+                chain.from_iterable(map(tokens_of.__getitem__, doc.split()))
+                if tokens_of is not None
+                else (self.analyzer(doc))
+            )
+            before = len(ids)
+            ids.extend(number(t, len(seen)) for t in tokens)
+            lengths.append(len(ids) - before)
+        self.__dict__.pop("_words", None)  # the cache above maps words to tokens, not to indices
+        if not seen:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        ids = np.frombuffer(ids, dtype=np.int64)
+        rows = np.repeat(np.arange(len(docs)), np.frombuffer(lengths, dtype=np.int64))
+        term_count = np.bincount(ids, minlength=len(seen))
+        doc_count = np.bincount(np.unique(rows * len(seen) + ids) % len(seen), minlength=len(seen))
+        n_docs = len(docs)
+        high = self.max_df if isinstance(self.max_df, (int, np.integer)) else self.max_df * n_docs
+        low = self.min_df if isinstance(self.min_df, (int, np.integer)) else self.min_df * n_docs
+        if high < low:
+            raise ValueError("max_df corresponds to < documents than min_df")
+        keep = np.flatnonzero((doc_count >= low) & (doc_count <= high))
+        if self.max_features is not None and len(keep) > self.max_features:
+            keep = keep[np.argsort(-term_count[keep], kind="stable")[: self.max_features]]
+        if not len(keep):
+            raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        names = list(seen)
+        return {term: i for i, term in enumerate(sorted(names[k] for k in keep))}
+
+    def fit(self, raw_documents: Iterable[str], y: Any = None) -> ArabicTfidfVectorizer:
+        """Learn the vocabulary and the idf of each term.  Returns ``self``."""
+        self._check_params()
+        docs = check_texts(raw_documents)
+        vocabulary = self._learn_vocabulary(docs)
+        counts = self._count_ids(*self._token_ids(docs, vocabulary), n_features=len(vocabulary))
+        n_docs, doc_freq = counts.shape[0], np.bincount(counts.indices, minlength=len(vocabulary))
+        if self.smooth_idf:
+            n_docs, doc_freq = n_docs + 1, doc_freq + 1
+        self.vocabulary_ = vocabulary
+        self.idf_ = np.log(n_docs / doc_freq) + 1.0 if self.use_idf else np.ones(len(vocabulary))
+        return self
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The terms, in column order."""
+        check_is_fitted(self, "vocabulary_")
+        names = np.empty(len(self.vocabulary_), dtype=object)
+        for term, index in self.vocabulary_.items():
+            names[index] = term
+        return names
+
+    def transform(self, raw_documents: Iterable[str]) -> sp.csr_matrix:
+        """TF-IDF rows of documents, shape (n_documents, n_terms)."""
         check_is_fitted(self, "idf_")
-        indices, ends = _word_pass(self._word_map(), raw_documents, separator=None)
-        return self._from_ids(indices, np.concatenate([[0], ends]))
+        if isinstance(raw_documents, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        docs = raw_documents if isinstance(raw_documents, list) else list(raw_documents)
+        return self._weigh(self._count_ids(*self._token_ids(docs, self.vocabulary_)))
 
-    def _word_map(self) -> _WordCache:
-        """Cleaned word -> the vocabulary indices of its feature tokens."""
-        vocabulary = self.vocabulary_
+    def _word_map(self, vocabulary: dict[str, int] | None = None) -> _WordCache:
+        """Cleaned word -> the vocabulary indices of its tokens."""
+        vocabulary = self.vocabulary_ if vocabulary is None else vocabulary
         return self._word_cache(
             (vocabulary,), lambda word: tuple(vocabulary[t] for t in _analyze_word(word) if t in vocabulary)
         )
 
-    def _from_ids(self, indices: np.ndarray, indptr: np.ndarray):
-        """TF-IDF rows from each document's vocabulary indices (CSR layout)."""
-        return self._weigh(self._count_ids(indices, indptr))
-
-    def _count_ids(self, indices: np.ndarray, indptr: np.ndarray) -> sp.csr_matrix:
+    def _count_ids(self, indices: np.ndarray, indptr: np.ndarray, n_features: int | None = None) -> sp.csr_matrix:
         """Term counts from each document's vocabulary indices (CSR layout)."""
         counts = sp.csr_matrix(
             (np.ones(len(indices), dtype=self.dtype), indices.astype(np.int32), indptr),
-            shape=(len(indptr) - 1, len(self.vocabulary_)),
+            shape=(len(indptr) - 1, len(self.vocabulary_) if n_features is None else n_features),
         )
         counts.sum_duplicates()
         return counts
@@ -230,13 +359,34 @@ class ArabicTfidfVectorizer(_CachesWords, TfidfVectorizer):
 
         Counts add up: the counts of a passage are the sum of its
         sentences' counts, so a passage's row is ``_weigh(W @ counts)``."""
-        if self.sublinear_tf:
+        if self.binary:
+            counts.data[:] = 1.0
+        elif self.sublinear_tf:
             np.log(counts.data, counts.data)
             counts.data += 1.0
-        counts.data *= self.idf_[counts.indices].astype(self.dtype, copy=False)
+        if self.use_idf:
+            counts.data *= self.idf_[counts.indices].astype(self.dtype, copy=False)
         if self.norm is not None:
             _normalize_rows(counts, self.norm)
         return counts
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _fixed_vocabulary(vocabulary: Any) -> dict[str, int]:
+    """A user's vocabulary (a mapping term -> index, or terms in order), checked."""
+    if isinstance(vocabulary, str):
+        raise ValueError("vocabulary must be a mapping or an iterable of terms, not a string.")
+    fixed = dict(vocabulary) if hasattr(vocabulary, "items") else {t: i for i, t in enumerate(vocabulary)}
+    if sorted(fixed.values()) != list(range(len(fixed))):
+        raise ValueError("vocabulary indices must be 0, 1, ..., n-1, each once.")
+    if not fixed:
+        raise ValueError("empty vocabulary passed to fit")
+    return fixed
 
 
 class KeyphraseCounter(_CachesWords, TransformerMixin, BaseEstimator):
@@ -420,8 +570,6 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
 
     def fit(self, X: Iterable[str], y: Any = None) -> ThemeFeatures:
         """Fit both parts on cleaned documents.  Returns ``self``."""
-        from sklearn.base import clone
-
         docs = check_texts(X)
         self.tfidf_ = clone(self.tfidf) if self.tfidf is not None else make_vectorizer(keyphrases=False)
         self.keyphrases_ = clone(self.keyphrases) if self.keyphrases is not None else KeyphraseCounter()

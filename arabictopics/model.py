@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
 
+from ._base import BaseEstimator, ClassifierMixin, check_is_fitted, clone
 from .exceptions import DataError
 from .features import DEFAULT_MAX_CHARS, ArabicPreprocessor, check_texts, make_vectorizer
 from .metrics import best_f1_threshold

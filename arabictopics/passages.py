@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
 
+from ._base import BaseEstimator
 from .text import normalize, sentence_spans, strip_html, strip_links
 
 __all__ = ["SIGNALS", "Decision", "PassageLayer", "Passages", "decide", "segment", "split_levels"]

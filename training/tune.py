@@ -81,7 +81,8 @@ def make_features(vec_params: dict, keyphrase_weight: float | None = None):
     params = {"sublinear_tf": True, "min_df": 2, "max_df": 0.95, **vec_params}
     if keyphrase_weight is None:
         return TfidfVectorizer(**params)
-    return ThemeFeatures(ArabicTfidfVectorizer(**params), KeyphraseCounter(weight=keyphrase_weight))
+    tfidf = ArabicTfidfVectorizer(**params) if callable(params.get("analyzer")) else TfidfVectorizer(**params)
+    return ThemeFeatures(tfidf, KeyphraseCounter(weight=keyphrase_weight))
 
 
 def devset_scores(docs, Y, vec_params, keyphrase_weight=None, C=10.0):
