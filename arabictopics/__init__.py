@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -45,6 +45,7 @@ _EXPORTS = {
     "load_model": "persistence",
     "read_model_metadata": "persistence",
     "verify_model": "persistence",
+    "convert_model": "persistence",
     "load_labeled": "dataset",
     "LabeledData": "dataset",
     "validate_labeled": "dataset",
@@ -66,7 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .features import ArabicPreprocessor, ArabicTfidfVectorizer, make_vectorizer
     from .model import Classification, ThemeClassifier, TopicModel
     from .passages import PassageLayer
-    from .persistence import load_model, read_model_metadata, save_model, verify_model
+    from .persistence import convert_model, load_model, read_model_metadata, save_model, verify_model
     from .taxonomy import Theme, load_taxonomy
     from .text import (
         analyze,

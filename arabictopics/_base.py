@@ -17,7 +17,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BaseEstimator", "ClassifierMixin", "TransformerMixin", "check_is_fitted", "clone"]
+__all__ = [
+    "BaseEstimator",
+    "ClassifierMixin",
+    "TransformerMixin",
+    "check_is_fitted",
+    "check_state_array",
+    "check_state_int",
+    "clone",
+]
 
 
 class BaseEstimator:
@@ -87,6 +95,36 @@ class BaseEstimator:
             if not _same(value, default):
                 shown.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(shown)})"
+
+    #: Fitted attributes a model file stores beside the parameters (see
+    #: :mod:`arabictopics.persistence`); each class lists its own.
+    _state_attributes: tuple[str, ...] = ()
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The parameters and the fitted attributes: what a model file stores."""
+        fitted = {name: getattr(self, name) for name in self._state_attributes if hasattr(self, name)}
+        return self.get_params(deep=False), fitted
+
+    @classmethod
+    def _from_state(cls, params: dict[str, Any], fitted: dict[str, Any]) -> Any:
+        """The estimator :meth:`_get_state` described, checked by :meth:`_check_state`.
+
+        Raises ``ValueError`` or ``TypeError`` when the state does not fit
+        the class: an unknown name, a wrong type, inconsistent shapes."""
+        unknown = sorted(set(params) - set(cls._get_param_names())) + sorted(set(fitted) - set(cls._state_attributes))
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no parameter or fitted attribute {', '.join(map(str, unknown))}")
+        estimator = cls(**params)
+        if fitted:  # an unfitted estimator (a parameter) has no state to check
+            estimator.__dict__.update(fitted)
+            estimator._check_state()
+        return estimator
+
+    def _check_state(self) -> None:
+        """Raise ``ValueError`` when the fitted attributes contradict each other
+        or the parameters.  A model file from elsewhere is trusted no further
+        than these checks: what they pass must score without error and in
+        bounded memory."""
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -190,3 +228,23 @@ def _not_fitted(message: str) -> Exception:
     except ImportError:
         from .exceptions import NotFittedError  # type: ignore[assignment]
     return NotFittedError(message)
+
+
+def check_state_int(value: Any, name: str, low: int = 0, high: int = 2**31 - 1) -> int:
+    """``value`` if it is an int (not a bool) within ``[low, high]``, else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be an int in [{low}, {high}], got {value!r}")
+    return int(value)
+
+
+def check_state_array(value: Any, name: str, shape: tuple[int | None, ...], kind: str = "f") -> np.ndarray:
+    """``value`` if it is an ndarray of dtype kind ``kind`` ("f" float, "i"
+    int, "b" bool) and of ``shape`` (``None``: any length), finite when a
+    float array; else ``ValueError``."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in (kind + "u" if kind == "i" else kind):
+        raise ValueError(f"{name} must be an array of kind {kind!r}, got {type(value).__name__}")
+    if value.ndim != len(shape) or any(want is not None and got != want for got, want in zip(value.shape, shape)):
+        raise ValueError(f"{name} has shape {value.shape}, expected {shape}")
+    if kind == "f" and not np.isfinite(value).all():
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return value

@@ -3,4 +3,4 @@
 load_model() refuses a default model file whose payload does not match.
 """
 
-DEFAULT_MODEL_SHA256 = "e145ce86d42bda965bca3dfae300b9d194f44a26f884cf296c2af684e4d7ec91"
+DEFAULT_MODEL_SHA256 = "a17ca51372ddad4dd71e45797ba796f5a98fb8078b49e2c561ad222d0d38bc2d"

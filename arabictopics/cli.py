@@ -340,6 +340,19 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .persistence import convert_model
+
+    meta = convert_model(args.old, args.new, trust_pickle=args.trust_pickle)
+    size = os.path.getsize(args.new)
+    print(
+        f"wrote {args.new}: model format {meta['format']} (data only), {len(meta['labels'])} themes, "
+        f"{size / 1e6:.1f} MB; it scores probe articles exactly as {args.old} did.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _model_summary(meta: dict[str, Any], shipped: bool) -> str:
     """What a person wants to know of a model file, in a screenful."""
 
@@ -772,6 +785,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="table: a summary for a person; json: the whole metadata (default: table on a terminal, else json)",
     )
     p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser(
+        "convert",
+        help="rewrite a format-1 model file (a pickle) as a data-only format-2 file",
+        description="Rewrite a model file written by arabictopics < 0.3 (format 1: a pickle, which runs code when "
+        "it is loaded) as a format-2 file, which holds data only. The old file is checked (scikit-learn minor "
+        "version, checksum), unpickled, saved as data with its training metadata, and the new file must score "
+        "probe articles exactly as the old one did. Unpickling runs whatever code the old file holds: only for "
+        "files you made or got from someone you trust, hence --trust-pickle.",
+    )
+    p.add_argument("old", help="the format-1 .atm file")
+    p.add_argument("new", help="where to write the format-2 .atm file")
+    p.add_argument(
+        "--trust-pickle", action="store_true", help="required: confirms the old file comes from someone you trust"
+    )
+    p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser(
         "train",

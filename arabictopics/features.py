@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._base import BaseEstimator, TransformerMixin, check_is_fitted, clone
+from ._base import BaseEstimator, TransformerMixin, check_is_fitted, check_state_array, check_state_int, clone
 from .exceptions import InputError
 from .text import _analyze_word, analyze, clean
 
@@ -109,6 +109,10 @@ class ArabicPreprocessor(TransformerMixin, BaseEstimator):
         if limit is None:
             return [clean(text) for text in check_texts(X)]
         return [clean(text[:limit]) for text in check_texts(X)]
+
+    def _check_state(self) -> None:
+        if self.max_chars is not None:
+            check_state_int(self.max_chars, "max_chars", 1, 2**62)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -241,9 +245,33 @@ class ArabicTfidfVectorizer(_CachesWords, TransformerMixin, BaseEstimator):
         self.sublinear_tf = sublinear_tf
         self.dtype = dtype
 
+    _state_attributes = ("vocabulary_", "idf_")
+
     def _fast(self) -> bool:
         """Whether documents are read word by word (the default analyzer)."""
         return self.analyzer is analyze
+
+    def _check_state(self) -> None:
+        self._check_params()
+        for name in ("binary", "use_idf", "smooth_idf", "sublinear_tf"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be numpy.float32 or numpy.float64, got {self.dtype!r}")
+        vocabulary = self.vocabulary_
+        if not isinstance(vocabulary, dict) or not all(isinstance(term, str) for term in vocabulary):
+            raise ValueError("vocabulary_ must map terms (str) to column indices")
+        if sorted(vocabulary.values()) != list(range(len(vocabulary))):
+            raise ValueError("vocabulary_ must number its terms 0, 1, ..., n - 1")
+        check_state_array(self.idf_, "idf_", (len(vocabulary),))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "_tfidf" in state:  # pickled by arabictopics < 0.3, when this class extended scikit-learn's
+            state = {name: state[name] for name in self._get_param_names() if name in state} | {
+                "vocabulary_": state["vocabulary_"],
+                "idf_": np.asarray(state["_tfidf"].idf_, dtype=np.float64),
+            }
+        super().__setstate__(state)
 
     def _check_params(self) -> None:
         if not callable(self.analyzer):
@@ -427,9 +455,38 @@ class KeyphraseCounter(_CachesWords, TransformerMixin, BaseEstimator):
     [[0.69, 0.69]]
     """
 
+    _state_attributes = ("names_", "token_ids_", "phrases_")
+    #: Longest phrase a model file may hold, in tokens.
+    MAX_PHRASE_TOKENS = 8
+
     def __init__(self, lexicon: dict[str, Any] | None = None, *, weight: float = 0.1):
         self.lexicon = lexicon
         self.weight = weight
+
+    def _check_state(self) -> None:
+        if isinstance(self.weight, bool) or not isinstance(self.weight, (int, float)) or not np.isfinite(self.weight):
+            raise ValueError(f"weight must be a finite number, got {self.weight!r}")
+        names, token_ids, phrases = self.names_, self.token_ids_, self.phrases_
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise ValueError("names_ must be a list of str")
+        if not isinstance(token_ids, dict) or not all(isinstance(token, str) for token in token_ids):
+            raise ValueError("token_ids_ must map tokens (str) to ids")
+        if sorted(token_ids.values()) != list(range(len(token_ids))):
+            raise ValueError("token_ids_ must number its tokens 0, 1, ..., n - 1")
+        if not isinstance(phrases, dict):
+            raise ValueError("phrases_ must map phrases to columns")
+        for key, columns in phrases.items():
+            if (
+                not isinstance(key, tuple)
+                or not 1 <= len(key) <= self.MAX_PHRASE_TOKENS
+                or not isinstance(columns, tuple)
+                or not columns
+            ):
+                raise ValueError("phrases_ must map tuples of 1 to 8 token ids to non-empty tuples of columns")
+            for token in key:
+                check_state_int(token, "a phrase token id", 0, len(token_ids) - 1)
+            for column in columns:
+                check_state_int(column, "a phrase column", 0, len(names) - 1)
 
     def fit(self, X: Iterable[str], y: Any = None) -> KeyphraseCounter:
         """Analyze the phrases; the documents are not used.  Returns ``self``."""
@@ -564,9 +621,16 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
     tfidf_, keyphrases_ : the fitted parts.
     """
 
+    _state_attributes = ("tfidf_", "keyphrases_")
+
     def __init__(self, tfidf: Any = None, keyphrases: Any = None):
         self.tfidf = tfidf
         self.keyphrases = keyphrases
+
+    def _check_state(self) -> None:
+        for name in self._state_attributes:
+            if not hasattr(getattr(self, name, None), "transform"):
+                raise ValueError(f"{name} must be a fitted transformer")
 
     def fit(self, X: Iterable[str], y: Any = None) -> ThemeFeatures:
         """Fit both parts on cleaned documents.  Returns ``self``."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._base import BaseEstimator, ClassifierMixin, check_is_fitted, clone
+from ._base import BaseEstimator, ClassifierMixin, check_is_fitted, check_state_array, check_state_int, clone
 from .exceptions import DataError
 from .features import DEFAULT_MAX_CHARS, ArabicPreprocessor, check_texts, make_vectorizer
 from .metrics import best_f1_threshold
@@ -197,6 +197,46 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.threshold_range = threshold_range
         self.random_state = random_state
         self.verbose = verbose
+
+    _state_attributes = (
+        "n_features_in_",
+        "classes_",
+        "thresholds_",
+        "coef_",
+        "intercept_",
+        "oof_proba_",
+        "fold_coef_",
+        "fold_intercept_",
+        "folds_",
+    )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "coef_" in state and "classes_" not in state:  # pickled by arabictopics < 0.3
+            state = {**state, "classes_": [np.array([0, 1])] * len(state["coef_"])}
+        super().__setstate__(state)
+
+    def _check_state(self) -> None:
+        n_features = check_state_int(self.n_features_in_, "n_features_in_", 1)
+        coef = check_state_array(self.coef_, "coef_", (None, n_features))
+        n_themes = coef.shape[0]
+        check_state_array(self.intercept_, "intercept_", (n_themes,))
+        check_state_array(self.thresholds_, "thresholds_", (n_themes,))
+        if not isinstance(self.classes_, list) or len(self.classes_) != n_themes:
+            raise ValueError("classes_ must be a list of one array per theme")
+        for classes in self.classes_:
+            check_state_array(classes, "classes_[j]", (2,), "i")
+        if self.fold_coef_ is None:
+            if self.fold_intercept_ is not None or self.folds_ is not None:
+                raise ValueError("fold_intercept_ and folds_ go with fold_coef_")
+        else:
+            n_folds = check_state_array(self.fold_coef_, "fold_coef_", (None, n_themes, n_features)).shape[0]
+            check_state_array(self.fold_intercept_, "fold_intercept_", (n_folds, n_themes))
+            if not isinstance(self.folds_, list) or len(self.folds_) != n_folds:
+                raise ValueError("folds_ must be a list of one array per fold")
+            for rows in self.folds_:
+                check_state_array(rows, "folds_[k]", (None,), "i")
+        if self.oof_proba_ is not None:
+            check_state_array(self.oof_proba_, "oof_proba_", (None, n_themes))
 
     def _fit_weights(self, X: Any, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from sklearn.linear_model import LogisticRegression  # imported when fitting only
@@ -470,6 +510,31 @@ class TopicModel(BaseEstimator):
         self.classifier = classifier
         self.passages = passages
         self.random_state = random_state
+
+    _state_attributes = ("preprocessor_", "vectorizer_", "classifier_", "passages_", "classes_")
+
+    def _check_state(self) -> None:
+        missing = [name for name in self._state_attributes if not hasattr(self, name)]
+        if missing:
+            raise ValueError(f"a fitted TopicModel has {', '.join(missing)}")
+        labels = self.classes_
+        if (
+            not isinstance(labels, np.ndarray)
+            or labels.ndim != 1
+            or not all(isinstance(label, str) for label in labels)
+            or len(set(labels)) != len(labels)
+        ):
+            raise ValueError("classes_ must be an array of distinct theme names")
+        if not isinstance(self.passages_, PassageLayer) or self.passages_.about_coef_.shape[0] != len(labels):
+            raise ValueError("passages_ must be a PassageLayer with one row per theme")
+        coef = getattr(self.classifier_, "coef_", None)
+        if coef is None and not isinstance(self.classifier_, ThemeClassifier):
+            return  # a classifier of the user's own, saved with allow_pickle=True
+        if not isinstance(coef, np.ndarray) or coef.shape[0] != len(labels):
+            raise ValueError("classifier_ must have one row of coef_ per theme")
+        names = getattr(self.vectorizer_, "get_feature_names_out", None)
+        if names is not None and len(names()) != coef.shape[1]:
+            raise ValueError(f"vectorizer_ makes {len(names())} features, classifier_ expects {coef.shape[1]}")
 
     def fit(
         self,

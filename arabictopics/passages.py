@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._base import BaseEstimator
+from ._base import BaseEstimator, check_state_array, check_state_int
 from .text import normalize, sentence_spans, strip_html, strip_links
 
 __all__ = ["SIGNALS", "Decision", "PassageLayer", "Passages", "decide", "segment", "split_levels"]
@@ -479,6 +479,33 @@ class PassageLayer(BaseEstimator):
         self.found_beta = found_beta
         self.C = C
         self.threshold_range = threshold_range
+
+    _state_attributes = (
+        "lexical_",
+        "about_coef_",
+        "about_offset_",
+        "about_thresholds_",
+        "found_learned_",
+        "found_coef_",
+        "found_offset_",
+        "found_thresholds_",
+        "oof_about_",
+        "oof_found_",
+    )
+
+    def _check_state(self) -> None:
+        check_state_int(self.window, "window", 1, 1000)
+        check_state_int(self.min_terms, "min_terms", 0, 10**6)
+        if not isinstance(self.found_learned_, bool):
+            raise ValueError("found_learned_ must be a bool")
+        t = check_state_array(self.about_coef_, "about_coef_", (None, len(SIGNALS))).shape[0]
+        check_state_array(self.found_coef_, "found_coef_", (t, len(SIGNALS)))
+        check_state_array(self.lexical_, "lexical_", (t,), "b")
+        for name in ("about_offset_", "about_thresholds_", "found_offset_", "found_thresholds_"):
+            check_state_array(getattr(self, name), name, (t,))
+        for name in ("oof_about_", "oof_found_"):
+            if getattr(self, name) is not None:
+                check_state_array(getattr(self, name), name, (None, t))
 
     def _head(self, F: np.ndarray, Y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fit one head; returns per-theme weights (n_themes, n_signals) and offsets (n_themes,).

@@ -20,6 +20,34 @@ FIXTURES = ROOT / "fixtures" / "articles.jsonl"
 SHARED = ROOT.parent / "shared"
 
 
+def model_members(path: Path) -> dict[str, bytes]:
+    """Every member of a model file, by name."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def write_model_members(path: Path, members: dict[str, bytes | str], *, resign: bool = True) -> None:
+    """Write a model file from ``members``; with ``resign``, the metadata's
+    checksum and size are recomputed, as a forger who rewrites the
+    metadata too would do (so that loading gets past the checksum)."""
+    import zipfile
+
+    from arabictopics import persistence
+
+    members = {name: data.encode() if isinstance(data, str) else data for name, data in members.items()}
+    if resign and "metadata.json" in members:
+        meta = json.loads(members["metadata.json"])
+        payload = {name: data for name, data in members.items() if name != "metadata.json"}
+        meta["payload_sha256"] = persistence._payload_digest(payload)
+        meta["payload_bytes"] = sum(len(data) for data in payload.values())
+        members["metadata.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
 def fixture_records() -> list[dict]:
     return [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").splitlines() if line.strip()]
 

@@ -176,6 +176,21 @@ def test_bad_model_file_is_exit_2(tmp_path):
     assert proc.stdout == ""
 
 
+def test_convert_command(small_model, tmp_path):
+    from .test_persistence import _format_1
+
+    old, new = tmp_path / "old.atm", tmp_path / "new.atm"
+    _format_1(old, small_model)
+    proc = run("classify", "--model", str(old), str(EXAMPLE), check_code=2)
+    assert f"arabictopics convert {old} NEW.atm --trust-pickle" in proc.stderr and proc.stdout == ""
+    proc = run("convert", str(old), str(new), check_code=2)
+    assert "--trust-pickle" in proc.stderr and not new.exists()
+    proc = run("convert", str(old), str(new), "--trust-pickle", check_code=0)
+    assert "model format 2 (data only)" in proc.stderr and "Traceback" not in proc.stderr
+    scored = json.loads(run("classify", "--model", str(new), str(EXAMPLE), check_code=0).stdout)
+    assert scored["scores"] == pytest.approx(small_model.classify(EXAMPLE.read_text(encoding="utf-8")).scores)
+
+
 def test_themes_info_and_usage():
     assert "border_security" in run("themes", check_code=0).stdout
     assert json.loads(run("themes", "--format", "json", check_code=0).stdout)[0]["label"] == "cybercrime"

@@ -8,6 +8,7 @@ default, "long" (20,000 examples per property) with
 
 from __future__ import annotations
 
+import copy
 import io
 import itertools
 import json
@@ -37,6 +38,8 @@ from arabictopics.text import (
     strip_links,
     tokenize,
 )
+
+from .conftest import model_members, write_model_members
 
 fuzz_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -303,7 +306,7 @@ def test_damaged_model_file_is_a_model_error(small_model, model_file, tmp_path, 
     assert np.array_equal(model.predict_proba(PROBE_TEXTS), small_model.predict_proba(PROBE_TEXTS))
 
 
-METADATA_KEYS = ["format", "library", "library_version", "sklearn_version", "labels", "thresholds", "payload_sha256"]
+METADATA_KEYS = ["format", "library", "library_version", "labels", "thresholds", "payload_sha256", "payload_bytes"]
 
 
 @fuzz_settings
@@ -316,16 +319,13 @@ METADATA_KEYS = ["format", "library", "library_version", "sklearn_version", "lab
     st.sets(st.sampled_from(METADATA_KEYS), max_size=2),
 )
 def test_any_metadata_is_a_model_error_or_loads(model_file, tmp_path, changes, removed):
-    with zipfile.ZipFile(model_file) as zf:
-        meta = json.loads(zf.read("metadata.json"))
-        payload = zf.read("model.joblib")
+    members = model_members(model_file)
+    meta = json.loads(members["metadata.json"])
     meta.update(changes)
     for key in removed:
         meta.pop(key, None)
     path = tmp_path / "meta.atm"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("metadata.json", json.dumps(meta))
-        zf.writestr("model.joblib", payload)
+    write_model_members(path, {**members, "metadata.json": json.dumps(meta)}, resign=False)
     try:
         model = load_model(path)
     except ModelError:
@@ -335,7 +335,7 @@ def test_any_metadata_is_a_model_error_or_loads(model_file, tmp_path, changes, r
 
 @fuzz_settings
 @given(
-    st.sampled_from(["metadata.json", "model.joblib"]),
+    st.sampled_from(["metadata.json", "model.json", "arrays/0.npy", "last"]),
     st.integers(0, 2**32 - 1),
     st.sampled_from(["local", "central", "both"]),
     st.one_of(JSON_VALUES, st.just(None)),
@@ -347,8 +347,8 @@ def test_declared_sizes_and_metadata_shapes_only_give_model_errors(model_file, t
 
     raw = bytearray(model_file.read_bytes())
     with zipfile.ZipFile(model_file) as zf:
-        info = zf.getinfo(member)
-    name = member.encode()
+        info = zf.infolist()[-1] if member == "last" else zf.getinfo(member)
+    name = info.filename.encode()
     if where in ("local", "both"):  # local header: uncompressed size at offset 22
         raw[info.header_offset + 22 : info.header_offset + 26] = struct.pack("<I", size)
     if where in ("central", "both"):  # central directory entry: uncompressed size at offset 24
@@ -362,11 +362,110 @@ def test_declared_sizes_and_metadata_shapes_only_give_model_errors(model_file, t
         except ModelError:
             pass
     odd = tmp_path / "odd.atm"
-    with zipfile.ZipFile(odd, "w") as zf:
-        zf.writestr("metadata.json", json.dumps(top))
-        zf.writestr("model.joblib", b"x")
+    write_model_members(odd, {"metadata.json": json.dumps(top), "model.json": b"{}"}, resign=False)
     with pytest.raises(ModelError):
         load_model(odd)
+
+
+# A forger who rewrites model.json, the arrays and the metadata's checksum (a file that passes the checksum):
+# whatever the change, loading gives a ModelError or a model that scores the probes without error.
+TREE_VALUES = st.one_of(
+    JSON_VALUES,
+    st.integers(-(2**63), 2**63),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        [
+            {"t": "array", "member": "arrays/0.npy", "dtype": "<f8", "shape": [3]},
+            {"t": "array", "member": "arrays/0.npy", "dtype": "<f8", "shape": [2**39, 2**39]},
+            {"t": "estimator", "class": "TopicModel", "params": {}, "fitted": {}},
+            {"t": "estimator", "class": "PassageLayer", "params": {"window": 0}, "fitted": {}},
+            {"t": "function", "v": "arabictopics.text.strip_html"},
+            {"t": "index", "v": ["a", "a"]},
+            {"t": "items", "v": [[[1], 2]]},
+            {"t": "scalar", "dtype": "<i1", "v": 1000},
+            {"t": "dtype", "v": "object"},
+            {"t": "float", "v": "1e999"},
+            {"t": "strings", "v": [1]},
+            {"t": "tuple", "v": []},
+            {"t": "pickle", "member": "pickled/0.pkl", "class": "x"},
+        ]
+    ),
+)
+
+
+def _tree_paths(node, path=()):
+    """Paths into the tree; of a long list (a vocabulary) only its first items."""
+    yield path
+    children = node.items() if isinstance(node, dict) else enumerate(node[:3]) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _tree_paths(child, (*path, key))
+
+
+def _mutate_tree(tree, data):
+    paths = list(_tree_paths(tree))
+    for _ in range(data.draw(st.integers(1, 3), label="changes")):
+        if len(paths) < 2:
+            break
+        path = data.draw(st.sampled_from(paths[1:]), label="path")
+        parent = tree
+        for key in path[:-1]:
+            parent = parent[key]
+        action = data.draw(st.sampled_from(["replace", "delete", "nudge"]), label="action")
+        value = parent[path[-1]]
+        if action == "delete" and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif action == "nudge" and isinstance(value, int) and not isinstance(value, bool):
+            parent[path[-1]] = value + data.draw(st.sampled_from([-1, 1, -(2**31), 2**40]), label="by")
+        elif action == "nudge" and isinstance(value, list) and value:
+            value.pop(data.draw(st.integers(0, len(value) - 1), label="index"))
+        else:
+            parent[path[-1]] = copy.deepcopy(data.draw(TREE_VALUES, label="value"))  # later changes stay local
+        paths = list(_tree_paths(tree))
+
+
+def _mutate_array(members, data):
+    names = sorted(n for n in members if n.startswith("arrays/"))
+    name = data.draw(st.sampled_from(names), label="array")
+    raw = bytearray(members[name])
+    kind = data.draw(st.sampled_from(["flip", "truncate", "header", "drop", "object"]), label="array change")
+    if kind == "flip" and raw:
+        raw[data.draw(st.integers(0, len(raw) - 1), label="byte")] ^= 1 << data.draw(st.integers(0, 7))
+        members[name] = bytes(raw)
+    elif kind == "truncate":
+        members[name] = bytes(raw[: data.draw(st.integers(0, len(raw)), label="length")])
+    elif kind == "header":  # a header declaring another shape
+        shape = data.draw(st.lists(st.integers(0, 2**40), max_size=3), label="shape")
+        header = {"descr": "<f8", "fortran_order": False, "shape": tuple(shape)}
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buffer, header)
+        members[name] = buffer.getvalue() + bytes(raw[128:])
+    elif kind == "drop":
+        del members[name]
+    else:
+        buffer = io.BytesIO()
+        np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+        members[name] = buffer.getvalue()
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.data())
+def test_a_forged_model_file_gives_a_model_error_or_a_model_that_scores(model_file, tmp_path, data):
+    members = model_members(model_file)
+    tree = json.loads(members["model.json"])
+    if data.draw(st.booleans(), label="change the tree"):
+        _mutate_tree(tree, data)
+    if data.draw(st.booleans(), label="change an array"):
+        _mutate_array(members, data)
+    if data.draw(st.booleans(), label="add a member"):
+        members[data.draw(st.sampled_from(["arrays/77.npy", "pickled/0.pkl", "x.py", "model.json/"]))] = b"\x80"
+    members["model.json"] = json.dumps(tree).encode()
+    path = tmp_path / "forged.atm"
+    write_model_members(path, members)
+    try:
+        model = load_model(path)
+    except ModelError:
+        return
+    model.classify_many(PROBE_TEXTS)  # wrong scores at worst, never an error
 
 
 QUOTED_FIELDS = st.text(alphabet=st.sampled_from('ab"، ,\t'), max_size=12)

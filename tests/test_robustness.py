@@ -3,6 +3,7 @@ next to its module (test_io, test_cli, test_dataset, test_persistence, test_mode
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -39,6 +40,8 @@ from arabictopics import io as atio
 from arabictopics import text as text_module
 from arabictopics.cli import main
 from arabictopics.io import AtomicOutput, iter_documents
+
+from .conftest import model_members, write_model_members
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -789,15 +792,9 @@ def saved(small_model, tmp_path):
     return path
 
 
-def _members(path: Path) -> tuple[dict, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return json.loads(zf.read("metadata.json")), zf.read("model.joblib")
-
-
-def _write(path: Path, members: dict[str, bytes | str]) -> None:
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
+def _members(path: Path) -> tuple[dict, dict]:
+    members = model_members(path)
+    return json.loads(members.pop("metadata.json")), members
 
 
 class _MakesDirectory:
@@ -810,28 +807,28 @@ class _MakesDirectory:
         return os.mkdir, (self.path,)
 
 
-def test_checksum_is_verified_before_unpickling(saved, tmp_path):
-    import hashlib
-
+def test_a_pickle_in_a_model_file_is_never_run(saved, tmp_path):
+    # A format-2 file holds data: a pickle planted in it, even with a matching checksum, is refused unread;
+    # a format-1 file (a pickle) is refused with the way to convert it.
     marker = tmp_path / "unpickled"
-    meta, _ = _members(saved)
+    meta, members = _members(saved)
     payload = pickle.dumps(_MakesDirectory(marker))
-    _write(saved, {"metadata.json": json.dumps(meta), "model.joblib": payload})  # old checksum: wrong
-    with pytest.raises(ModelError, match="failed its checksum"):
+    write_model_members(saved, {"metadata.json": json.dumps(meta), **members, "model.json": payload})  # re-signed
+    with pytest.raises(ModelError, match="model.json is not JSON"):
+        load_model(saved)
+    write_model_members(saved, {"metadata.json": json.dumps(meta), **members, "pickled/0.pkl": payload})
+    assert load_model(saved) is not None  # a member nothing points at is never read as a pickle
+    old = {**meta, "format": 1, "payload_sha256": hashlib.sha256(payload).hexdigest()}
+    write_model_members(saved, {"metadata.json": json.dumps(old), "model.joblib": payload}, resign=False)
+    with pytest.raises(ModelError, match="format-1.*arabictopics convert"):
         load_model(saved)
     assert not marker.exists()  # never unpickled
-    # the same payload with a matching checksum is unpickled, and its side effect happens
-    meta["payload_sha256"] = hashlib.sha256(payload).hexdigest()
-    _write(saved, {"metadata.json": json.dumps(meta), "model.joblib": payload})
-    with pytest.raises(ModelError, match="holds a NoneType, not a TopicModel"):
-        load_model(saved)
-    assert marker.is_dir()
 
 
 @pytest.mark.parametrize(
     "members, message",
     [
-        ({"model.joblib": b"x"}, "has no metadata.json"),
+        ({"model.json": b"x"}, "has no metadata.json"),
         ({"readme.txt": "hello"}, "has no metadata.json"),
         ({"metadata.json": "[1, 2]"}, "metadata is not a JSON object \\(list\\)"),
         ({"metadata.json": '{"library": "arabictopics"}'}, "metadata lacks format"),
@@ -840,23 +837,23 @@ def test_checksum_is_verified_before_unpickling(saved, tmp_path):
 )
 def test_missing_or_foreign_metadata(tmp_path, members, message):
     path = tmp_path / "m.atm"
-    _write(path, members)
+    write_model_members(path, members, resign=False)
     with pytest.raises(ModelError, match=message):
         load_model(path)
 
 
 def test_metadata_with_wrong_types(saved):
-    meta, payload = _members(saved)
+    meta, members = _members(saved)
     meta["payload_sha256"] = 12345
-    _write(saved, {"metadata.json": json.dumps(meta), "model.joblib": payload})
+    write_model_members(saved, {"metadata.json": json.dumps(meta), **members}, resign=False)
     with pytest.raises(ModelError, match="malformed"):
         load_model(saved)
 
 
 def test_thresholds_not_matching(saved):
-    meta, payload = _members(saved)
+    meta, members = _members(saved)
     meta["thresholds"] = [t / 2 for t in meta["thresholds"]]
-    _write(saved, {"metadata.json": json.dumps(meta), "model.joblib": payload})
+    write_model_members(saved, {"metadata.json": json.dumps(meta), **members}, resign=False)
     with pytest.raises(ModelError, match="does not match its model"):
         load_model(saved)
 
@@ -879,7 +876,7 @@ def test_damaged_compressed_metadata(saved):
 
 def test_unknown_compression_method(saved):
     raw = bytearray(saved.read_bytes())
-    central = raw.rindex(b"PK\x01\x02")  # the last central-directory entry: model.joblib
+    central = raw.rindex(b"PK\x01\x02")  # the last central-directory entry: an array
     raw[central + 10 : central + 12] = (99).to_bytes(2, "little")
     saved.write_bytes(bytes(raw))
     with pytest.raises(ModelError, match="damaged"):
@@ -891,7 +888,7 @@ def test_save_interrupted_inside_the_write_keeps_old_model(saved, small_model, m
     real_writestr = zipfile.ZipFile.writestr
 
     def writestr(self, name, data, *args, **kwargs):
-        if name == "model.joblib":  # metadata already written: half a new file exists
+        if name == "model.json":  # metadata already written: half a new file exists
             real_writestr(self, name, data[: len(data) // 2], *args, **kwargs)
             raise KeyboardInterrupt
         return real_writestr(self, name, data, *args, **kwargs)
