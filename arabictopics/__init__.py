@@ -5,7 +5,8 @@
 >>> model.classify("ضبط شحنة كبتاغون في منفذ جابر")  # doctest: +SKIP
 
 Importing the package loads nothing heavy: the names below are resolved on
-first use (scikit-learn is imported only when a model is built or loaded).
+first use.  Loading a model and scoring need numpy and scipy only:
+scikit-learn is imported to train and to evaluate, never to score.
 """
 
 from __future__ import annotations
