@@ -23,6 +23,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from .scoring import DEFAULT_CHUNK_SIZE
+
 __all__ = ["main"]
 
 _OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "tsv")
@@ -184,8 +186,9 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     docs = _documents(args, sources, defer=True, keep=keep, bytes_read=read)
     total = input_size(sources)
     n_jobs = _usable_jobs(args.jobs)
-    if n_jobs > 1 and total is not None:  # files (never a stream that may stall): fewer chunks than workers?
-        docs, n_jobs = _jobs_for_chunks(docs, n_jobs, args.chunk_size)
+    chunk_size = args.chunk_size or DEFAULT_CHUNK_SIZE
+    if n_jobs > 1 and total is not None:  # files (never a stream that may stall): how many chunks?
+        docs, n_jobs, chunk_size = _jobs_for_chunks(docs, n_jobs, args.chunk_size)
     if n_jobs == 1:
         from .persistence import load_model
 
@@ -194,13 +197,13 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         limit = model_ref.max_chars
         cuts = [float(t) for t in model_ref.thresholds_]
     else:
-        from .persistence import verify_model
-        from .scoring import ModelFile
+        from .scoring import _model_file, _worker_models
 
-        # Every check but unpickling, here; each worker loads the model once, and only the payload checked here.
-        meta = verify_model(args.model)
+        # Loaded (and so checked) here, once: forked workers inherit it; workers started afresh load the
+        # file themselves and accept only the payload checked here.
+        model_ref = _model_file(args.model)
+        meta = _worker_models[model_ref].metadata_
         labels = meta["labels"]
-        model_ref = ModelFile(args.model, meta["payload_sha256"])
         limit = meta.get("max_chars")  # recorded by this version; older files are not checked here
         cuts = [float(t) for t in meta["thresholds"]]
     if args.threshold is not None:
@@ -224,7 +227,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         fmt=fmt,
         labels=labels,
         model=model_ref,
-        chunk_size=args.chunk_size,
+        chunk_size=chunk_size,
         n_jobs=n_jobs,
         max_chars=args.max_chars,
         strict=args.strict,
@@ -574,7 +577,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             (doc.text for doc in for_texts),
             (doc.id for doc in for_ids),
             n=args.n,
-            chunk_size=args.chunk_size,
+            chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
             max_similarity=args.max_similarity,
         )
         stream = target.stream if target else sys.stdout
@@ -638,20 +641,32 @@ def _usable_jobs(jobs: int) -> int:
     return jobs
 
 
-def _jobs_for_chunks(docs: Iterator[Any], n_jobs: int, chunk_size: int) -> tuple[Iterator[Any], int]:
-    """``n_jobs`` capped at the number of chunks the input makes, found by
-    reading ahead at most ``(n_jobs - 1) * chunk_size + 1`` records (a
-    worker without a chunk only costs its start-up); a cap is said on stderr."""
-    ahead = list(itertools.islice(docs, (n_jobs - 1) * chunk_size + 1))
-    chunks = -(-len(ahead) // chunk_size)
+def _jobs_for_chunks(docs: Iterator[Any], n_jobs: int, chunk_size: int | None) -> tuple[Iterator[Any], int, int]:
+    """``n_jobs`` and the chunk size for a file input, found by reading
+    ahead at most ``4 * n_jobs * chunk_size + 1`` records.
+
+    An input that fits in that window is cut, unless ``--chunk-size`` was
+    given, into about four chunks per worker (at least 16 articles each), so
+    that the workers finish together; ``n_jobs`` is then capped at the
+    number of chunks (a cap is said on stderr)."""
+    size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
+    window = 4 * n_jobs * size
+    ahead = list(itertools.islice(docs, window + 1))
+    if len(ahead) <= window and chunk_size is None:
+        size = min(size, max(_MIN_CHUNK, -(-len(ahead) // (4 * n_jobs))))
+    chunks = -(-len(ahead) // size)
     if 0 < chunks < n_jobs:
         print(
-            f"arabictopics: --jobs capped at {chunks}: the input makes {chunks} chunk(s) of --chunk-size "
-            f"{chunk_size}" + (", scored in this process." if chunks == 1 else "."),
+            f"arabictopics: --jobs capped at {chunks}: the input makes {chunks} chunk(s) of {size} articles"
+            + (", scored in this process." if chunks == 1 else "."),
             file=sys.stderr,
         )
         n_jobs = chunks
-    return itertools.chain(ahead, docs), n_jobs
+    return itertools.chain(ahead, docs), n_jobs, size
+
+
+#: The smallest chunk a small input is cut into for --jobs.
+_MIN_CHUNK = 16
 
 
 def _jobs(value: str) -> int:
@@ -701,7 +716,11 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--id-column", help="JSONL key / CSV column of the id (default: id, where there is one; else FILE:LINE)"
     )
-    parser.add_argument("--chunk-size", type=_positive_int, default=256, help="articles per batch (default: 256)")
+    parser.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        help="articles per batch (default: 256; with --jobs, a smaller input is cut into about four chunks per worker)",
+    )
     parser.add_argument(
         "--quoting",
         default="csv",
