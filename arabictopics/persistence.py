@@ -227,9 +227,10 @@ class _Writer:
         return {"t": "dict", "v": {k: self.encode(v, f"{where}[{k!r}]") for k, v in value.items()}}
 
     def _array(self, value: np.ndarray, where: str) -> dict[str, Any] | None:
-        if value.dtype == object:
+        if value.dtype == object or value.dtype.kind == "U":
             if value.ndim == 1 and all(isinstance(item, str) for item in value):
-                return {"t": "strings", "v": [str(item) for item in value]}
+                kind = {"unicode": True} if value.dtype.kind == "U" else {}
+                return {"t": "strings", "v": [str(item) for item in value], **kind}
             return None
         array = value.astype(value.dtype.newbyteorder("<"), copy=False)  # C or Fortran order kept
         if array.dtype.str not in _DTYPES:
@@ -331,6 +332,8 @@ class _Reader:
         items = self._field(node, "v", list, where)
         if not all(isinstance(item, str) for item in items):
             raise self.fail(where, "is not a list of strings")
+        if node.get("unicode") is True:  # a numpy str array (dtype <U), not an object array
+            return np.array(items, dtype=str)
         out = np.empty(len(items), dtype=object)
         out[:] = items
         return out

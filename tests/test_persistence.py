@@ -13,6 +13,9 @@ import zipfile
 import joblib
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import arabictopics
 from arabictopics import ArabicPreprocessor, ModelError, load_model, persistence, read_model_metadata, save_model
@@ -486,3 +489,49 @@ def test_zip_member_sizes_are_checked_before_reading(saved, monkeypatch):
     assert read == ["metadata.json"]  # refused from the central directory's sizes alone
     with zipfile.ZipFile(saved) as zf:
         assert zf.getinfo(name).compress_size < 4096
+
+
+# ---- the tree: any value a model holds comes back equal --------------------------------------------------
+
+_ARRAYS = hnp.arrays(
+    dtype=st.sampled_from([np.float64, np.float32, np.float16, np.int64, np.int32, np.uint8, np.bool_]),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+)
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**62), 2**62),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    _ARRAYS,
+    st.lists(st.text(max_size=4), max_size=4).map(lambda items: np.array(items, dtype=object)),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=4), inner, max_size=3),
+        st.dictionaries(st.tuples(st.integers(0, 9), st.integers(0, 9)), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return type(b) is dict and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@given(_VALUES)
+def test_any_value_round_trips_through_the_tree(value):
+    from pathlib import Path
+
+    writer = persistence._Writer(allow_pickle=False)
+    tree = json.loads(json.dumps(writer.encode(value, "value")))  # through JSON text, as in a file
+    assert _same(value, persistence._Reader(Path("m.atm"), writer.members, False).decode(tree, "value"))
