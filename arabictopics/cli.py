@@ -367,7 +367,8 @@ def _model_summary(meta: dict[str, Any], shipped: bool) -> str:
     per_theme = cv.get("labels") or {}
     lines = [
         f"model      {meta['path']}" + (" (the shipped model)" if shipped else ""),
-        f"version    arabictopics {meta.get('library_version', '?')}, scikit-learn {meta.get('sklearn_version', '?')}, "
+        f"version    arabictopics {meta.get('library_version', '?')}, model format {meta.get('format', '?')} "
+        f"(data only), trained with scikit-learn {meta.get('sklearn_version', '?')}, "
         f"created {str(meta.get('created', '?'))[:10]}",
         f"trained on {number(data.get('articles'))} articles"
         + (f" ({number(data['articles_with_mentions'])} with mentions)" if data.get("articles_with_mentions") else "")
@@ -605,6 +606,64 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+# --------------------------------------------------------------------------
+# serve
+# --------------------------------------------------------------------------
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from . import serve
+    except ImportError as exc:
+        raise _UsageError(
+            f"arabictopics serve needs the [serve] extra ({exc.name or exc} is not installed): "
+            'pip install "arabictopics[serve]"'
+        ) from None
+    from .persistence import load_model
+
+    model = load_model(args.model)  # fail early (exit 2) on a bad model file, before binding the port
+    if not serve._loopback(args.host):
+        print(
+            f"arabictopics: warning: listening on {args.host}: the service has no authentication of its own; "
+            "put it behind a reverse proxy that has (README, 'HTTP service').",
+            file=sys.stderr,
+        )
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": serve._log_config(),
+        "access_log": False,  # serve's own access log adds the articles and the time
+        "server_header": False,
+    }
+    # One process reads HTTP; with --workers N, N processes forked from it (with the model loaded) score.
+    uvicorn.run(serve.create_app(model, max_body=args.max_body, workers=args.workers), **options)
+    return 0
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2}
+_SIZE_UNITS.update({"g": 1000**3, "gb": 1000**3, "gib": 1024**3})
+
+
+def _byte_size(value: str) -> int:
+    """``32MiB``, ``500kB``, ``1048576``: a number of bytes."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
+    unit = _SIZE_UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None or float(match.group(1)) * unit < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size: give bytes, or a number with kB, MB, KiB or MiB")
+    return int(float(match.group(1)) * unit)
+
+
+def _port(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError("a TCP port is 0 to 65535")
+    return number
 
 
 # --------------------------------------------------------------------------
@@ -896,6 +955,33 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
     p.set_defaults(func=_cmd_suggest)
+
+    p = sub.add_parser(
+        "serve",
+        help='an HTTP service and a page that shows why (needs pip install "arabictopics[serve]")',
+        description="Serve the model over HTTP with uvicorn: POST /v1/classify (JSON, or a JSONL stream with "
+        "Content-Type: application/x-ndjson), GET /v1/themes, /v1/model, /healthz, /readyz, /metrics, and a page "
+        "at / to paste an article into. It has no authentication: it binds to 127.0.0.1 unless --host says "
+        "otherwise; put it behind a reverse proxy to share it.",
+    )
+    p.add_argument("--model", help="a saved model (.atm); default: the shipped model")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=_port, default=8000, help="TCP port (default: 8000)")
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="processes that score, forked with the model loaded (default: 1, scoring in the server's own process; "
+        "about one per core)",
+    )
+    p.add_argument(
+        "--max-body",
+        type=_byte_size,
+        default=32 * 1024 * 1024,
+        metavar="SIZE",
+        help="largest request body, e.g. 32MiB (default); for a JSONL stream, the largest line; larger gets 413",
+    )
+    p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("stats", help="counts and problems of a labeled data set")
     p.add_argument("data", nargs="+")
