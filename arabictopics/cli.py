@@ -23,8 +23,6 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from .scoring import DEFAULT_CHUNK_SIZE
-
 __all__ = ["main"]
 
 _OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "tsv")
@@ -185,6 +183,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     # parsed where they are scored (by the workers with --jobs)
     docs = _documents(args, sources, defer=True, keep=keep, bytes_read=read)
     total = input_size(sources)
+    from .scoring import DEFAULT_CHUNK_SIZE
+
     n_jobs = _usable_jobs(args.jobs)
     chunk_size = args.chunk_size or DEFAULT_CHUNK_SIZE
     if n_jobs > 1 and total is not None:  # files (never a stream that may stall): how many chunks?
@@ -197,12 +197,12 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         limit = model_ref.max_chars
         cuts = [float(t) for t in model_ref.thresholds_]
     else:
-        from .scoring import _model_file, _worker_models
+        from .scoring import shared_model
 
         # Loaded (and so checked) here, once: forked workers inherit it; workers started afresh load the
         # file themselves and accept only the payload checked here.
-        model_ref = _model_file(args.model)
-        meta = _worker_models[model_ref].metadata_
+        model_ref, shared = shared_model(args.model)
+        meta = shared.metadata_
         labels = meta["labels"]
         limit = meta.get("max_chars")  # recorded by this version; older files are not checked here
         cuts = [float(t) for t in meta["thresholds"]]
@@ -540,6 +540,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     from .active import committee_size, suggest
     from .io import AtomicOutput
     from .persistence import load_model
+    from .scoring import DEFAULT_CHUNK_SIZE
 
     if not 0.0 < args.max_similarity <= 1.0:
         raise _UsageError("--max-similarity must be in (0, 1].")
@@ -708,6 +709,8 @@ def _jobs_for_chunks(docs: Iterator[Any], n_jobs: int, chunk_size: int | None) -
     given, into about four chunks per worker (at least 16 articles each), so
     that the workers finish together; ``n_jobs`` is then capped at the
     number of chunks (a cap is said on stderr)."""
+    from .scoring import DEFAULT_CHUNK_SIZE
+
     size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
     window = 4 * n_jobs * size
     ahead = list(itertools.islice(docs, window + 1))

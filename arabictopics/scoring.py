@@ -24,7 +24,16 @@ from typing import Any
 
 from .io import Document, resolve_documents, write_records
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "FormattedChunk", "ModelFile", "score_chunk", "score_documents", "score_formatted"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "FormattedChunk",
+    "ModelFile",
+    "fork_pool",
+    "score_chunk",
+    "score_documents",
+    "score_formatted",
+    "shared_model",
+]
 
 DEFAULT_CHUNK_SIZE = 256
 _worker_models: dict[str | None, Any] = {}
@@ -44,9 +53,12 @@ class ModelFile:
 _checked_paths: dict[str | None, ModelFile] = {}
 
 
-def _model_file(path: str | None) -> ModelFile:
-    """``path`` loaded (and so checked) once per process; workers forked
-    from this process find the model already loaded."""
+def shared_model(path: str | None) -> tuple[ModelFile, Any]:
+    """The model file ``path`` (``None``: the shipped model), loaded (and so
+    checked) once per process, and the reference that hands it to workers:
+    workers forked from this process find the model already loaded (see
+    :func:`fork_pool`); workers started afresh load the file and accept only
+    the payload checked here."""
     ref = _checked_paths.get(path)
     if ref is None:
         from .persistence import load_model
@@ -54,7 +66,7 @@ def _model_file(path: str | None) -> ModelFile:
         model = load_model(path)
         ref = _checked_paths[path] = ModelFile(path, model.metadata_["payload_sha256"])
         _worker_models[ref] = model
-    return ref
+    return ref, _worker_models[ref]
 
 
 def _model_for(ref: ModelFile) -> Any:
@@ -107,7 +119,7 @@ def score_chunk(
         "error"}``; a document's ``fields`` (``--keep``) follow the ``id``.
     """
     if model is None or isinstance(model, (str, os.PathLike)):
-        model = _model_file(None if model is None else str(model))
+        model = shared_model(None if model is None else str(model))[0]
     if isinstance(model, ModelFile):
         model = _model_for(model)
     docs = resolve_documents(docs)
@@ -158,40 +170,50 @@ def _run(fn: Callable[..., Any], chunks: Iterator[list[Document]], n_jobs: int, 
     from joblib import Parallel, delayed, effective_n_jobs
 
     workers = effective_n_jobs(n_jobs)
-    if _can_fork():
-        yield from _forked(fn, chunks, workers, args)
+    pool = fork_pool(workers)
+    if pool is not None:
+        yield from _forked(pool, fn, chunks, workers, args)
         return
     parallel = Parallel(n_jobs=workers, return_as="generator", pre_dispatch=f"{2 * workers}", batch_size=1)
     yield from parallel(delayed(_in_worker)(fn, chunk, *args) for chunk in chunks)
 
 
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _forked(fn: Callable[..., Any], chunks: Iterator[Any], workers: int, args: tuple[Any, ...]) -> Iterator[Any]:
-    """``fn(chunk, *args)`` in ``workers`` forked processes, results in order.
+def fork_pool(workers: int) -> Any:
+    """A ``ProcessPoolExecutor`` of ``workers`` processes forked from this
+    one, or ``None`` where the platform cannot fork.
 
     Forked workers start in milliseconds and inherit the models this process
-    has loaded (:func:`_model_file`): with ``--jobs`` a small input is no
+    has loaded (:func:`shared_model`): with ``--jobs`` a small input is no
     longer slower than with one process, whose start-up every fresh worker
-    used to repeat.  At most ``2 * workers`` chunks are in flight, so memory
-    stays bounded whatever the input size.  Stopped early (an exception, or
-    the consumer closing the generator), chunks not started are cancelled
-    and the workers end with their current chunk.
+    used to repeat.  Each worker ignores Ctrl-C, takes the default action on
+    SIGTERM, and ends when this process ends (see :func:`_in_worker`).
     """
     import multiprocessing
-    from collections import deque
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_setup)
+
+
+def _forked(
+    pool: Any, fn: Callable[..., Any], chunks: Iterator[Any], workers: int, args: tuple[Any, ...]
+) -> Iterator[Any]:
+    """``fn(chunk, *args)`` in the forked ``pool`` (see :func:`fork_pool`), results in order.
+
+    At most ``2 * workers`` chunks are in flight, so memory stays bounded
+    whatever the input size.  Stopped early (an exception, or the consumer
+    closing the generator), chunks not started are cancelled and the workers
+    end with their current chunk.
+    """
+    from collections import deque
+
     pending: deque[Any] = deque()
     finished = False
     try:
         for chunk in chunks:
-            pending.append(pool.submit(_in_worker, fn, chunk, *args))
+            pending.append(pool.submit(fn, chunk, *args))
             while len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
@@ -202,7 +224,13 @@ def _forked(fn: Callable[..., Any], chunks: Iterator[Any], workers: int, args: t
 
 
 def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run ``fn`` in a worker process that ignores Ctrl-C.
+    """``fn(*args)`` in a worker set up by :func:`_worker_setup` (joblib's workers, once per task)."""
+    _worker_setup()
+    return fn(*args)
+
+
+def _worker_setup() -> None:
+    """Make this worker process ignore Ctrl-C, and end with the process that started it.
 
     Ctrl-C in a terminal sends SIGINT to the whole process group; stopping is
     the main process's job (it finishes the chunk being written, then stops
@@ -216,7 +244,6 @@ def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker inherits the main process's handler
     _watch_parent()
-    return fn(*args)
 
 
 _watching: list[int] = []

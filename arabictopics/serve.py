@@ -259,16 +259,14 @@ class _Service:
         """Start scoring: with ``workers > 1`` on a platform that forks, fork the scoring workers now,
         before the server runs threads (they inherit the loaded model); else score in this process."""
         import asyncio
-        import multiprocessing
 
-        if self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            from concurrent.futures import ProcessPoolExecutor
+        from .scoring import fork_pool
 
-            from .scoring import _in_worker
-
+        if self.workers > 1:
             _FORKED_MODELS[id(self)] = self.model
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
-            started = [self.pool.submit(_in_worker, _ready_worker) for _ in range(self.workers)]
+            self.pool = fork_pool(self.workers)
+        if self.pool is not None:
+            started = [self.pool.submit(_ready_worker) for _ in range(self.workers)]
             pids = ", ".join(str(f.result()) for f in started)
             _log.info("scoring in %d worker processes (%s)", self.workers, pids)
         # two chunks in flight per scorer, as classify --jobs: each finds the next one waiting
@@ -291,10 +289,8 @@ class _Service:
         import asyncio
         from concurrent.futures.process import BrokenProcessPool
 
-        from .scoring import _in_worker
-
         try:
-            future = self.pool.submit(_in_worker, _forked_records, id(self), ids, texts, with_text)
+            future = self.pool.submit(_forked_records, id(self), ids, texts, with_text)
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self.broken = (
