@@ -3,4 +3,4 @@
 load_model() refuses a default model file whose payload does not match.
 """
 
-DEFAULT_MODEL_SHA256 = "a17ca51372ddad4dd71e45797ba796f5a98fb8078b49e2c561ad222d0d38bc2d"
+DEFAULT_MODEL_SHA256 = "28eb12261b1817ad599f5928d152782f9813d1fc3e0a19ca5f8c8b4ceeda826c"

@@ -816,6 +816,8 @@ def _load(path: Path, pinned: str | None = None, allow_pickle: bool = False) -> 
 
     if type(model) is not TopicModel:
         raise ModelError(f"{path} holds a {type(model).__name__}, not a TopicModel; it is not an arabictopics model.")
+    if not all(hasattr(model, name) for name in TopicModel._state_attributes):
+        raise ModelError(f"{path} holds a TopicModel that was never fitted; the file is damaged: retrain it.")
     labels = [str(label) for label in model.classes_]
     thresholds = [round(float(t), 6) for t in model.thresholds_]
     if labels != meta["labels"] or thresholds != [round(float(t), 6) for t in meta["thresholds"]]:

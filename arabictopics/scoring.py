@@ -167,13 +167,18 @@ def _run(fn: Callable[..., Any], chunks: Iterator[list[Document]], n_jobs: int, 
         for chunk in chunks:
             yield fn(chunk, *args)
         return
-    from joblib import Parallel, delayed, effective_n_jobs
+    if n_jobs > 0:
+        workers = n_jobs
+    else:  # -1 is every core, -2 all but one...: joblib's reading, with its limits
+        from joblib import effective_n_jobs
 
-    workers = effective_n_jobs(n_jobs)
+        workers = effective_n_jobs(n_jobs)
     pool = fork_pool(workers)
-    if pool is not None:
+    if pool is not None:  # joblib is not even imported (35 ms of a small run)
         yield from _forked(pool, fn, chunks, workers, args)
         return
+    from joblib import Parallel, delayed
+
     parallel = Parallel(n_jobs=workers, return_as="generator", pre_dispatch=f"{2 * workers}", batch_size=1)
     yield from parallel(delayed(_in_worker)(fn, chunk, *args) for chunk in chunks)
 

@@ -1,6 +1,6 @@
 """Score the shipped model on the real-news development set, on both levels, beside a keyword baseline.
 
-    python benchmarks/devset.py [--model MODEL] [--shared ../shared]
+    python benchmarks/devset.py [--model MODEL] [--shared ../shared] [--set dev|heldout]
 
 Joins benchmarks/devset/labels.jsonl (corpus file, article id, our labels
 and mentions) with the article texts in ../shared/corpora at run time (no
@@ -16,6 +16,12 @@ text is stored here), and prints:
 * the long agenda-style articles (route ``round3:agenda``) on their own;
 * the agreement of the two labelers (benchmarks/devset/labelers.jsonl),
   the ceiling the model is measured against.
+
+With ``--set heldout`` the same figures are printed for the held-out test
+set (benchmarks/heldout/labels.jsonl, drawn by
+benchmarks/heldout/select_candidates.py after the development set had been
+used for choosing; its route ``agenda`` is the long agenda-style subset).
+It is measured only, never used for choosing.
 
 The model is never trained on these texts.  Skips cleanly when
 ../shared/corpora is absent.
@@ -40,6 +46,7 @@ from arabictopics.model import _label_matrix  # noqa: E402
 from arabictopics.taxonomy import theme_labels  # noqa: E402
 
 LABELS = Path(__file__).with_name("devset") / "labels.jsonl"
+HELDOUT = Path(__file__).with_name("heldout") / "labels.jsonl"
 
 KEYWORDS = {
     "cybercrime": r"سيبران|قرصن|هاكر|اختراق|الجرائم الإلكترونية|ابتزاز إلكتروني|برمجيات خبيثة|فدية",
@@ -62,8 +69,8 @@ def keyword_predict(texts: list[str], labels: list[str]) -> np.ndarray:
     return np.array([[1.0 if rx.search(t) else 0.0 for rx in regexes] for t in texts])
 
 
-def load_devset(shared: Path):
-    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_devset(shared: Path, labels_file: Path = LABELS):
+    rows = [json.loads(line) for line in labels_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts: dict[tuple[str, str], str] = {}
     for corpus in sorted({r["corpus"] for r in rows}):
         for line in (shared / "corpora" / corpus).read_text(encoding="utf-8").splitlines():
@@ -79,9 +86,9 @@ def _kappa(a: np.ndarray, b: np.ndarray) -> float:
     return float((observed - expected) / (1 - expected)) if expected < 1 else 1.0
 
 
-def labeler_agreement(labels: list[str]) -> list[str]:
+def labeler_agreement(labels: list[str], labels_file: Path = LABELS) -> list[str]:
     """Agreement of the two labelers, per level: exact sets and Cohen's kappa."""
-    path = LABELS.with_name("labelers.jsonl")
+    path = labels_file.with_name("labelers.jsonl")
     if not path.exists():
         return []
     pairs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -121,12 +128,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"))
     parser.add_argument("--top", type=int, default=8)
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--set",
+        choices=("dev", "heldout"),
+        default="dev",
+        help="dev: the development set (default); heldout: the held-out test set (benchmarks/heldout/), "
+        "drawn after the development set had been used for choosing, and never used for choosing",
+    )
     args = parser.parse_args(argv)
+    labels_file = HELDOUT if args.set == "heldout" else LABELS
+    if not labels_file.exists():
+        print(f"skipped: {labels_file} not found")
+        return 0
     shared = Path(args.shared)
     if not (shared / "corpora").is_dir():
         print(f"skipped: {shared / 'corpora'} not found")
         return 0
-    rows, texts = load_devset(shared)
+    rows, texts = load_devset(shared, labels_file)
     labels = list(theme_labels())
     ids = [f"{r['corpus'].split('.')[0]}:{r['id']}" for r in rows]
     Y = _label_matrix([r["labels"] for r in rows], labels)
@@ -146,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet = offtopic & ~M.any(axis=1)
     named_quiet = float(named[quiet].any(axis=1).mean()) if quiet.any() else 0.0
     print(
-        f"development set: {len(rows)} real articles, {int((~Y.any(axis=1)).sum())} with no theme, "
+        f"{'held-out test' if args.set == 'heldout' else 'development'} set: {len(rows)} real articles, "
+        f"{int((~Y.any(axis=1)).sum())} with no theme, "
         f"{int(M.any(axis=1).sum())} naming a theme they are not about"
     )
     print("\n== shipped model ==")
@@ -155,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ... of those naming no theme either, given a mention: {named_quiet:.1%}")
     print("\n== keyword baseline ==")
     print(base.format().split("most confused")[0].rstrip())
-    agenda = np.array([r["route"] == "round3:agenda" for r in rows])
+    agenda = np.array([r["route"] in ("round3:agenda", "agenda") for r in rows])
     print(
         "\n| | about micro-F1 | about macro-F1 | off-topic given a theme | found precision | found recall |\n"
         "|---|---|---|---|---|---|"
@@ -177,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"| shipped model, {len(sub)} long agenda articles | " + _row("", ours_a.report, ours_a.found)[5:])
         print(f"| keyword regex, {len(sub)} long agenda articles | " + _row("", base_a.report, base_a.found)[5:])
-    agreement = labeler_agreement(labels)
+    agreement = labeler_agreement(labels, labels_file)
     if agreement:
         print()
         print("\n".join(agreement))

@@ -16,6 +16,7 @@ CORPORA = {"ant_v2.1_multisource.sample.jsonl", "ant_v1.1_jawharafm.sample.jsonl
 FIELDS = {"corpus", "id", "section", "route", "labels"}
 FILES = {
     "devset": (BENCHMARKS / "devset" / "labels.jsonl", FIELDS | {"mentions"}),
+    "heldout": (BENCHMARKS / "heldout" / "labels.jsonl", FIELDS | {"mentions", "agreed"}),
     "offtopic audit": (BENCHMARKS / "offtopic" / "audit.jsonl", FIELDS | {"agreed"}),
 }
 OPTIONAL = {"note", "agreed"}
@@ -41,17 +42,17 @@ def test_label_file_holds_ids_and_known_labels_only(name):
         assert len(rec.get("note", "")) <= LONGEST_NOTE, f"{where}: a note, not article text"
 
 
-def test_second_labels_cover_150_devset_articles_blind():
+def _pairs_and_final(name: str):
     pairs = [
         json.loads(line)
-        for line in (BENCHMARKS / "devset" / "labelers.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in (BENCHMARKS / name / "labelers.jsonl").read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
     final = {
         (r["corpus"], r["id"]): r
-        for r in map(json.loads, (BENCHMARKS / "devset" / "labels.jsonl").read_text(encoding="utf-8").splitlines())
+        for r in map(json.loads, (BENCHMARKS / name / "labels.jsonl").read_text(encoding="utf-8").splitlines())
     }
-    assert len(pairs) >= 150 and len({(p["corpus"], p["id"]) for p in pairs}) == len(pairs)
+    assert len({(p["corpus"], p["id"]) for p in pairs}) == len(pairs)
     known = set(theme_labels())
     for p in pairs:
         rec = final[(p["corpus"], p["id"])]
@@ -60,4 +61,23 @@ def test_second_labels_cover_150_devset_articles_blind():
         agreed = p["first"] == p["second"]
         assert rec["agreed"] == agreed  # an adjudicated record says so, and took one of the two answers
         assert {"labels": rec["labels"], "mentions": rec["mentions"]} in (p["first"], p["second"])
+    return pairs, final
+
+
+def test_second_labels_cover_150_devset_articles_blind():
+    pairs, final = _pairs_and_final("devset")
+    assert len(pairs) >= 150
     assert sum(r["route"] == "round3:agenda" for r in final.values()) >= 60
+
+
+def test_every_heldout_article_was_labeled_twice_and_none_is_in_the_devset_or_the_audit():
+    pairs, final = _pairs_and_final("heldout")
+    assert len(pairs) == len(final) >= 130
+    candidates = [json.loads(line) for line in (BENCHMARKS / "heldout" / "candidates.jsonl").read_text().splitlines()]
+    assert [(c["corpus"], c["id"]) for c in candidates] == list(final)
+    used = {
+        (r["corpus"], r["id"])
+        for path in (BENCHMARKS / "devset" / "labels.jsonl", BENCHMARKS / "offtopic" / "audit.jsonl")
+        for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    }
+    assert not used & set(final)

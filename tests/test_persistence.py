@@ -285,6 +285,10 @@ def _dangling_member(tree, members):
     _estimator(tree, "ThemeClassifier")["fitted"]["coef_"]["member"] = "../../etc/passwd"
 
 
+def _unfitted_root(tree, members):
+    _estimator(tree, "TopicModel")["fitted"] = {}
+
+
 def _deep(tree, members):
     node = 0
     for _ in range(500):
@@ -305,6 +309,7 @@ def _deep(tree, members):
         (_unknown_attribute, "has no parameter or fitted attribute classify_many"),
         (_dangling_member, "not an array member of the file"),
         (_deep, "nested more than 64 levels deep"),
+        (_unfitted_root, "a TopicModel that was never fitted"),
     ],
     ids=lambda v: v.__name__.strip("_") if callable(v) else "",
 )

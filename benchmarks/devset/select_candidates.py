@@ -96,6 +96,27 @@ AGENDA_WORDS = (
 TRAP_WORDS = r"الهجوم|هجوم|قمة|تدريب|التدريبات|اختراق|مخدر|تخدير|مسيرة|فيروس|الحدود|انهيار|قذيفة|حريق|طائرة"
 
 
+def take_into(chosen: dict, items, limit: int, route: str, generator: random.Random) -> None:
+    """Shuffle ``items`` (corpus, id, section, text) and add up to ``limit`` not in ``chosen`` yet."""
+    items = list(items)
+    generator.shuffle(items)
+    n = 0
+    for item in items:
+        if n >= limit:
+            break
+        key = (item[0], item[1])
+        if key not in chosen:
+            chosen[key] = {"corpus": item[0], "id": item[1], "section": item[2], "route": route}
+            n += 1
+
+
+def write_candidates(chosen: dict, out: str) -> None:
+    with open(out, "w", encoding="utf-8") as fh:
+        for rec in chosen.values():
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    print(f"{len(chosen)} candidates written to {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", default=str(Path(__file__).resolve().parents[3] / "shared"))
@@ -120,17 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen: dict[tuple[str, str], dict] = {}
 
     def take(items, limit, route, generator=rng):
-        """Shuffle ``items`` and add up to ``limit`` not chosen yet."""
-        items = list(items)
-        generator.shuffle(items)
-        n = 0
-        for item in items:
-            if n >= limit:
-                break
-            key = (item[0], item[1])
-            if key not in chosen:
-                chosen[key] = {"corpus": item[0], "id": item[1], "section": item[2], "route": route}
-                n += 1
+        take_into(chosen, items, limit, route, generator)
 
     for theme, pattern in THEME_KEYWORDS.items():
         rx = re.compile(pattern)
@@ -158,10 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         ranked.append((markers * (1 + sum(1 for rx in themes if rx.search(text))), rng3.random(), item))
     ranked.sort(key=lambda r: (-r[0], r[1]))
     take([r[2] for r in ranked[:ROUND3_N]], ROUND3_N, "round3:agenda", random.Random(ROUND3_SEED))
-    with open(args.out, "w", encoding="utf-8") as fh:
-        for rec in chosen.values():
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    print(f"{len(chosen)} candidates written to {args.out}")
+    write_candidates(chosen, args.out)
     return 0
 
 

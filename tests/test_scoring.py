@@ -1,0 +1,29 @@
+"""score_documents: the same records, in input order, on one core and on several."""
+
+from __future__ import annotations
+
+import pytest
+
+from arabictopics.io import Document
+from arabictopics.scoring import score_documents
+
+TEXTS = [
+    "ضبطت الجمارك شحنة كبتاغون في المنفذ الحدودي وأوقفت المهربين.",
+    "بحث وزيرا الخارجية العلاقات الثنائية خلال زيارة رسمية.",
+    "فاز الفريق بالمباراة النهائية للدوري.",
+    "",
+]
+
+
+def _docs():
+    docs = [Document(f"d{i}", text) for i, text in enumerate(TEXTS * 5)]
+    return docs + [Document("bad", error="line 9: not JSON")]
+
+
+@pytest.mark.parametrize("n_jobs", [2, -1])
+def test_workers_give_the_records_of_one_process_in_order(n_jobs):
+    one = [record for chunk in score_documents(_docs(), chunk_size=3) for record in chunk]
+    many = [record for chunk in score_documents(_docs(), chunk_size=3, n_jobs=n_jobs) for record in chunk]
+    assert many == one
+    assert [record["id"] for record in one] == [doc.id for doc in _docs()]
+    assert one[-1] == {"id": "bad", "error": "line 9: not JSON"}
