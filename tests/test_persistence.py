@@ -525,7 +525,10 @@ _VALUES = st.recursive(
 
 def _same(a, b) -> bool:
     if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+        if not (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape):
+            return False
+        # numbers and fixed-width strings byte for byte (NaN, -0.0 and all); Python objects by value
+        return np.array_equal(a, b) if a.dtype.kind == "O" else a.tobytes() == b.tobytes()
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
