@@ -269,6 +269,9 @@ class _Reader:
         self.allow_pickle = allow_pickle
         self.classes = _classes()
         self.functions = _functions()
+        # Whether an estimator met now must be fitted: the model itself and
+        # every estimator among fitted attributes are; parameters are not.
+        self.expect_fitted = True
 
     def fail(self, where: str, problem: str) -> ModelError:
         return ModelError(
@@ -403,9 +406,16 @@ class _Reader:
         if name not in self.classes:
             raise self.fail(where, f"names the class {name[:80]!r}, which is not an arabictopics estimator")
         parts = {}
+        expect_fitted = self.expect_fitted
         for key in ("params", "fitted"):
             fields = self._field(node, key, dict, where)
-            parts[key] = {k: self.decode(v, f"{where}.{k}", depth) for k, v in fields.items()}
+            self.expect_fitted = key == "fitted"
+            try:
+                parts[key] = {k: self.decode(v, f"{where}.{k}", depth) for k, v in fields.items()}
+            finally:
+                self.expect_fitted = expect_fitted
+        if expect_fitted and self.classes[name]._state_attributes and not parts["fitted"]:
+            raise self.fail(where, f"is a {name} that was never fitted")
         try:
             return self.classes[name]._from_state(parts["params"], parts["fitted"])
         except ModelError:
@@ -816,8 +826,6 @@ def _load(path: Path, pinned: str | None = None, allow_pickle: bool = False) -> 
 
     if type(model) is not TopicModel:
         raise ModelError(f"{path} holds a {type(model).__name__}, not a TopicModel; it is not an arabictopics model.")
-    if not all(hasattr(model, name) for name in TopicModel._state_attributes):
-        raise ModelError(f"{path} holds a TopicModel that was never fitted; the file is damaged: retrain it.")
     labels = [str(label) for label in model.classes_]
     thresholds = [round(float(t), 6) for t in model.thresholds_]
     if labels != meta["labels"] or thresholds != [round(float(t), 6) for t in meta["thresholds"]]:

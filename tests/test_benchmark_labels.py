@@ -73,7 +73,8 @@ def test_second_labels_cover_150_devset_articles_blind():
 def test_every_heldout_article_was_labeled_twice_and_none_is_in_the_devset_or_the_audit():
     pairs, final = _pairs_and_final("heldout")
     assert len(pairs) == len(final) >= 130
-    candidates = [json.loads(line) for line in (BENCHMARKS / "heldout" / "candidates.jsonl").read_text().splitlines()]
+    drawn = (BENCHMARKS / "heldout" / "candidates.jsonl").read_text("utf-8")
+    candidates = [json.loads(line) for line in drawn.splitlines()]
     assert [(c["corpus"], c["id"]) for c in candidates] == list(final)
     used = {
         (r["corpus"], r["id"])

@@ -378,10 +378,11 @@ def test_info_summary_and_json():
     proc = run("info", "--format", "table", check_code=0)
     lines = proc.stdout.splitlines()
     assert len(lines) < 30
-    thresholds = dict(zip(read_model_metadata()["labels"], read_model_metadata()["thresholds"]))
+    shipped = read_model_metadata()
+    thresholds = dict(zip(shipped["labels"], shipped["thresholds"]))
     assert any(line.split()[:2] == ["drones", f"{thresholds['drones']:.2f}"] for line in lines)
     assert "fixture CV (5-fold, out-of-fold" in proc.stdout and "real news" in proc.stdout
-    assert f"{read_model_metadata()['training_data']['articles']:,} articles" in proc.stdout
+    assert f"{shipped['training_data']['articles']:,} articles" in proc.stdout
     meta = json.loads(run("info", "--format", "json", check_code=0).stdout)
     assert meta["thresholds"] and meta["cv_metrics"]["labels"]
     assert json.loads(run("info", check_code=0).stdout) == meta  # not a terminal: JSON, as scripts expect

@@ -289,6 +289,10 @@ def _unfitted_root(tree, members):
     _estimator(tree, "TopicModel")["fitted"] = {}
 
 
+def _unfitted_step(tree, members):
+    _estimator(tree, "PassageLayer")["fitted"] = {}
+
+
 def _deep(tree, members):
     node = 0
     for _ in range(500):
@@ -310,6 +314,7 @@ def _deep(tree, members):
         (_dangling_member, "not an array member of the file"),
         (_deep, "nested more than 64 levels deep"),
         (_unfitted_root, "a TopicModel that was never fitted"),
+        (_unfitted_step, r"model\.passages_ is a PassageLayer that was never fitted"),
     ],
     ids=lambda v: v.__name__.strip("_") if callable(v) else "",
 )
