@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arabictopics import text as text_module
 from arabictopics.charsets import FOLD_MAP
 from arabictopics.text import (
     STOP_WORDS,
@@ -165,3 +168,65 @@ def test_tokens_never_empty(text):
 @given(arabicish)
 def test_strip_boilerplate_never_lengthens(text):
     assert len(strip_boilerplate(text)) <= len(text)
+
+
+# The boilerplate patterns read lines folded one-to-one (text._LINE_FOLD);
+# they must match exactly where the same patterns written for the raw line
+# match, at the same offsets.
+_PHRASES = {
+    "_READ_ALSO_RE": text_module._READ_ALSO + ("read also", "Related news"),
+    "_READ_ALSO_INLINE_RE": text_module._READ_ALSO + ("read more",),
+    "_READ_ALSO_MIDLINE_RE": text_module._READ_ALSO + ("related stories",),
+    "_TAGS_RE": text_module._TAGS + ("Tags", "keywords"),
+    "_SOURCE_RE": text_module._SOURCE,
+    "_SHARE_RE": text_module._SHARE_WORDS + text_module._SHARE_LATIN,
+    "_RIGHTS_RE": text_module._RIGHTS + ("©",),
+}
+_VARIANTS = {"ا": "اأإآٱ", "ي": "يىی", "ه": "هة", "ة": "هة", "ك": "كک"}
+_NOISE = ["", "", "", "\u064e", "\u0651\u064b", "\u0640", "\u0654", "\u06ec"]
+
+
+@st.composite
+def marker_lines(draw, phrases):
+    """Lines made of marker phrases written with hamza, diacritics, tatweel
+    and Persian letters, then (or not) more text."""
+    pieces = []
+    for _ in range(draw(st.integers(1, 3))):
+        for ch in draw(st.sampled_from(phrases)):
+            pieces.append(draw(st.sampled_from(_VARIANTS.get(ch, ch))) + draw(st.sampled_from(_NOISE)))
+        pieces.append(draw(st.sampled_from([" ", "  ", ": ", " | ", " - ", "، ", ":", "\u00a0", ""])))
+    prefix = draw(st.sampled_from(["", " ", "• ", "«", "\u064e", "خبر. "]))
+    suffix = draw(st.one_of(st.just(""), arabicish.map(lambda t: t.replace("\n", " "))))
+    return prefix + "".join(pieces) + suffix
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(sorted(_PHRASES)), st.data())
+def test_folded_boilerplate_patterns_match_as_the_raw_ones(name, data):
+    line = data.draw(st.one_of(marker_lines(_PHRASES[name]), arabicish.map(lambda t: t.replace("\n", " "))))
+    pattern = getattr(text_module, name)
+    raw = re.compile(pattern._parts(None, True), pattern._flags)
+    expected = raw.match(line)
+    got = pattern.match(line)
+    assert (got is None) == (expected is None)
+    if got is not None:
+        assert got.span() == expected.span()
+        # and article_spans does not skip the line before asking
+        assert name == "_READ_ALSO_MIDLINE_RE" or text_module._CANDIDATE_RE.match(line)
+    if name == "_READ_ALSO_MIDLINE_RE":
+        start = data.draw(st.integers(0, len(line)))
+        found = raw.search(line, start, len(line))
+        assert pattern.search(line, start, len(line)) == (None if found is None else found.start())
+
+
+def test_every_boilerplate_pattern_is_checked_against_its_raw_form():
+    guarded = {name for name in dir(text_module) if isinstance(getattr(text_module, name), text_module._Guarded)}
+    assert guarded == set(_PHRASES)
+
+
+def test_folded_boilerplate_patterns_find_markers_as_written():
+    assert text_module._READ_ALSO_RE.match("إقـرأ أيْضاً")
+    assert text_module._TAGS_RE.match("الكلمات الدلالیة:")
+    assert text_module._SHARE_RE.match("طباعة شارك")
+    assert not text_module._SHARE_RE.match("شاركت الوزارة في المؤتمر")
+    assert text_module._READ_ALSO_MIDLINE_RE.search("خبر اول. اقرأ ايضاً: خبر آخر", 8, 29) == 9
