@@ -351,7 +351,7 @@ def suggest(
     seq = 0
     for chunk, chunk_ids in _batches(texts, ids, chunk_size):
         answer = model._answer(chunk)
-        features = answer.articles
+        features = answer.articles.to_scipy()
         proba = np.asarray(answer.about, dtype=float)
         theme_score = _uncertainty(proba, thresholds)
         votes = None

@@ -1056,4 +1056,10 @@ def _silence_stdout() -> None:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    status = main()
+    # The process ends here: the collection at exit would walk every object (the model, the
+    # word tables) only to find nothing to free.  Frozen objects are skipped.
+    import gc
+
+    gc.freeze()
+    sys.exit(status)

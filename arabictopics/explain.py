@@ -144,14 +144,14 @@ def explain(
     readable = "\n".join(passages.sentences())
     forms = _surface_forms(readable)
     sentence_z = answer.scores.sentences
-    row = answer.articles.tocsr()
+    row = answer.articles  # one article: its stored columns and values
     coef = getattr(model.classifier_, "coef_", None)
     out = []
     for j in chosen:
         terms: list[tuple[str, float]] = []
         if coef is not None:
-            contrib = row.multiply(coef[j]).tocsr()
-            idx, vals = contrib.indices, contrib.data
+            idx = row.indices
+            vals = row.data * np.asarray(coef[j], dtype=np.float64)[idx]
             terms = [
                 (
                     _keyphrases_found(model, name, readable)

@@ -16,9 +16,9 @@ from itertools import chain
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._base import BaseEstimator, TransformerMixin, check_is_fitted, check_state_array, check_state_int, clone
+from ._sparse import Rows, count_ranges, hstack
 from .exceptions import InputError
 from .text import _analyze_word, analyze, clean
 
@@ -157,17 +157,22 @@ class _CachesWords:
         return state
 
 
-def _normalize_rows(X: sp.csr_matrix, norm: str) -> None:
-    """Scale each row of ``X`` in place to unit ``norm`` ("l1" or "l2"); empty
-    rows stay empty.  Same result as ``sklearn.preprocessing.normalize``,
-    without importing :mod:`sklearn.preprocessing` at load time."""
-    lengths = np.diff(X.indptr)
-    rows = np.repeat(np.arange(X.shape[0]), lengths)
+def _row_sizes(X: Any, norm: str) -> np.ndarray:
+    """The ``norm`` ("l1" or "l2") of each row of ``X`` (a :class:`Rows` or a
+    SciPy CSR matrix), 1.0 for an empty row."""
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
     sizes = np.bincount(rows, weights=X.data**2 if norm == "l2" else np.abs(X.data), minlength=X.shape[0])
     if norm == "l2":
         sizes = np.sqrt(sizes)
     sizes[sizes == 0.0] = 1.0
-    X.data /= np.repeat(sizes, lengths)
+    return sizes
+
+
+def _normalize_rows(X: Any, norm: str) -> None:
+    """Scale each row of ``X`` in place to unit ``norm`` ("l1" or "l2"); empty
+    rows stay empty.  Same result as ``sklearn.preprocessing.normalize``,
+    without importing :mod:`sklearn.preprocessing` at load time."""
+    X.data /= np.repeat(_row_sizes(X, norm), np.diff(X.indptr))
 
 
 class ArabicTfidfVectorizer(_CachesWords, TransformerMixin, BaseEstimator):
@@ -358,13 +363,13 @@ class ArabicTfidfVectorizer(_CachesWords, TransformerMixin, BaseEstimator):
             names[index] = term
         return names
 
-    def transform(self, raw_documents: Iterable[str]) -> sp.csr_matrix:
-        """TF-IDF rows of documents, shape (n_documents, n_terms)."""
+    def transform(self, raw_documents: Iterable[str]) -> Any:
+        """TF-IDF rows of documents: a ``scipy.sparse.csr_matrix`` of shape (n_documents, n_terms)."""
         check_is_fitted(self, "idf_")
         if isinstance(raw_documents, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
         docs = raw_documents if isinstance(raw_documents, list) else list(raw_documents)
-        return self._weigh(self._count_ids(*self._token_ids(docs, self.vocabulary_)))
+        return self._weigh(self._count_ids(*self._token_ids(docs, self.vocabulary_))).to_scipy()
 
     def _word_map(self, vocabulary: dict[str, int] | None = None) -> _WordCache:
         """Cleaned word -> the vocabulary indices of its tokens."""
@@ -373,30 +378,75 @@ class ArabicTfidfVectorizer(_CachesWords, TransformerMixin, BaseEstimator):
             (vocabulary,), lambda word: tuple(vocabulary[t] for t in _analyze_word(word) if t in vocabulary)
         )
 
-    def _count_ids(self, indices: np.ndarray, indptr: np.ndarray, n_features: int | None = None) -> sp.csr_matrix:
+    def _count_ids(self, indices: np.ndarray, indptr: np.ndarray, n_features: int | None = None) -> Rows:
         """Term counts from each document's vocabulary indices (CSR layout)."""
-        counts = sp.csr_matrix(
-            (np.ones(len(indices), dtype=self.dtype), indices.astype(np.int32), indptr),
-            shape=(len(indptr) - 1, len(self.vocabulary_) if n_features is None else n_features),
-        )
-        counts.sum_duplicates()
+        n_features = len(self.vocabulary_) if n_features is None else n_features
+        counts = count_ranges(indices, indptr[:-1], indptr[1:], n_features)
+        counts.data = counts.data.astype(self.dtype, copy=False)
         return counts
 
-    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+    def _weigh(self, counts: Rows) -> Rows:
         """TF-IDF rows from term counts (``counts`` is changed in place).
 
-        Counts add up: the counts of a passage are the sum of its
-        sentences' counts, so a passage's row is ``_weigh(W @ counts)``."""
-        if self.binary:
-            counts.data[:] = 1.0
-        elif self.sublinear_tf:
-            np.log(counts.data, counts.data)
-            counts.data += 1.0
+        Counts add up: the counts of a passage are those of its
+        sentences' words together, so a passage's row is ``_weigh`` of them."""
+        counts.data = self._tf(counts.data)
         if self.use_idf:
             counts.data *= self.idf_[counts.indices].astype(self.dtype, copy=False)
         if self.norm is not None:
             _normalize_rows(counts, self.norm)
         return counts
+
+    def _tf(self, counts: np.ndarray) -> np.ndarray:
+        """Term frequencies of counts: 1 (``binary``), ``1 + log(count)``
+        (``sublinear_tf``) or the count."""
+        if self.binary:
+            return np.ones_like(counts)
+        if self.sublinear_tf:
+            return np.log(counts) + 1.0
+        return counts
+
+    def _token_weights(self, weights: np.ndarray) -> np.ndarray:
+        """What one occurrence of each term adds to a row, before term
+        frequency and norm, one output per row (k + 1, n_terms): ``idf *
+        weights`` for each of the ``k`` columns of ``weights`` (n_terms, k),
+        then the term's part of the row's size (``idf ** 2`` for the l2
+        norm, ``idf`` for l1).  See :meth:`_scores`."""
+        idf = self.idf_ if self.use_idf else np.ones(len(self.idf_))
+        size = idf**2 if self.norm == "l2" else idf
+        return np.ascontiguousarray(np.vstack([np.asarray(weights).T * idf, size]), dtype=np.float64)
+
+    def _scores(self, counts: Rows, token_sums: np.ndarray, token_weights: np.ndarray) -> np.ndarray:
+        """``_weigh(counts) @ weights`` (n_rows, k), without a pass over every
+        stored entry.
+
+        ``token_weights`` is :meth:`_token_weights` of ``weights``, and
+        ``token_sums`` (k + 1, n_rows) its sum over each row's words, one
+        term per occurrence: the row's product and size as if every term
+        frequency were the term's count.  Only the terms a row holds more
+        than once have another frequency (and another square), and only
+        they are looked up again.  ``counts`` is not changed.
+        """
+        idf = self.idf_ if self.use_idf else np.ones(len(self.idf_))
+        sums = np.array(token_sums, dtype=np.float64)
+        repeated = np.flatnonzero(counts.data > 1)
+        if len(repeated):
+            count = counts.data[repeated]
+            tf = self._tf(count)
+            terms = counts.indices[repeated]
+            rows = np.searchsorted(counts.indptr, repeated, side="right") - 1  # ascending
+            starts = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+            part = np.take(token_weights, terms, axis=1) * (count - tf)  # one occurrence: idf * w
+            if self.norm == "l2":
+                part[-1] = (count - tf**2) * idf[terms] ** 2
+            sums[:, rows[starts]] -= np.add.reduceat(part, starts, axis=1)
+        out, size = sums[:-1], sums[-1]
+        if self.norm is not None:
+            if self.norm == "l2":
+                size = np.sqrt(np.maximum(size, 0.0))
+            size[counts.row_lengths() == 0] = 1.0
+            out /= size
+        return out.T
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -536,22 +586,24 @@ class KeyphraseCounter(_CachesWords, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "phrases_")
         sequence, ends = _word_pass(self._word_map(), X, separator=-1)
-        return self._weigh(self._count_sequence(sequence, ends))
+        columns, bounds = self._occurrences(sequence, ends)
+        return self._weigh(count_ranges(columns, bounds[:-1], bounds[1:], len(self.names_))).to_scipy()
 
     def _word_map(self) -> _WordCache:
         """Cleaned word -> its phrase-token ids (-1 for a token in no phrase)."""
         token_ids = self.token_ids_
         return self._word_cache((token_ids,), lambda word: tuple(token_ids.get(t, -1) for t in _analyze_word(word)))
 
-    def _count_sequence(self, seq: np.ndarray, ends: np.ndarray) -> sp.csr_matrix:
-        """Phrase counts from the documents' phrase-token ids in a row, -1
-        between documents and for every word in no phrase (so no phrase
-        spans either); ``ends[i]`` is where document ``i`` stops."""
-        n_docs, n_columns = len(ends), len(self.names_)
-        doc_of = np.searchsorted(ends, np.arange(len(seq)), side="right")
+    def _occurrences(self, seq: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The columns of every phrase found in the documents' phrase-token
+        ids in a row (-1 between documents and for every word in no phrase,
+        so no phrase spans either; ``ends[i]`` is where document ``i``
+        stops), document by document, and where each document's start
+        (``bounds[i]:bounds[i + 1]``)."""
+        n_docs = len(ends)
         base = max(len(self.token_ids_), 1)
-        rows: list[int] = []
-        cols: list[int] = []
+        found_at: list[np.ndarray] = []
+        found_columns: list[np.ndarray] = []
         for n, table in self._codes().items():
             if len(seq) < n:
                 continue
@@ -560,18 +612,20 @@ class KeyphraseCounter(_CachesWords, TransformerMixin, BaseEstimator):
             for k in range(n):
                 codes = codes * base + windows[:, k]
             valid = (windows >= 0).all(axis=1)
-            for position in np.flatnonzero(valid & np.isin(codes, np.fromiter(table, dtype=np.int64))):
-                for column in table[int(codes[position])]:
-                    rows.append(int(doc_of[position]))
-                    cols.append(column)
-        counts = sp.csr_matrix(
-            (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
-            shape=(n_docs, n_columns),
-        )
-        counts.sum_duplicates()
-        return counts
+            positions = np.flatnonzero(valid & np.isin(codes, np.fromiter(table, dtype=np.int64)))
+            if len(positions):
+                columns = [table[int(code)] for code in codes[positions]]
+                found_at.append(np.repeat(positions, [len(c) for c in columns]))
+                found_columns.append(np.fromiter((c for cs in columns for c in cs), dtype=np.int64))
+        at = np.concatenate(found_at) if found_at else np.zeros(0, dtype=np.int64)
+        columns = np.concatenate(found_columns) if found_columns else np.zeros(0, dtype=np.int64)
+        order = np.argsort(at, kind="stable")
+        doc_of = np.searchsorted(ends, at[order], side="right")
+        bounds = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc_of, minlength=n_docs), out=bounds[1:])
+        return columns[order], bounds
 
-    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+    def _weigh(self, counts: Rows) -> Rows:
         """Features from phrase counts (``counts`` is changed in place)."""
         counts.data = self.weight * np.log1p(counts.data)
         return counts
@@ -652,8 +706,10 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
             raise ValueError("Iterable over raw text documents expected, string object received.")
         X = X if isinstance(X, list) else list(X)
         if not self._additive():
+            import scipy.sparse as sp
+
             return sp.hstack([self.tfidf_.transform(X), self.keyphrases_.transform(X)], format="csr")
-        return self._weigh(self._count(X))
+        return self._weigh(self._count(X)).to_scipy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -666,8 +722,12 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
         pieces (:meth:`_count` / :meth:`_weigh`)."""
         return isinstance(self.tfidf_, ArabicTfidfVectorizer) and self.tfidf_._fast()
 
-    def _count(self, X: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Term counts and phrase counts of cleaned documents, in one pass over the words."""
+    def _sequences(self, X: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One pass over the words of cleaned documents: every document's
+        TF-IDF term ids in a row and where each document's start and end
+        (``term_bounds[i]:term_bounds[i + 1]``), and the same of the
+        key-phrase columns found (``phrase_bounds``).  Counts of any run of
+        consecutive documents are then :func:`count_ranges` of these."""
         terms, phrase_tokens = self.tfidf_.vocabulary_, self.keyphrases_.token_ids_
 
         def joint_ids(word: str) -> tuple[int, ...]:
@@ -680,23 +740,58 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
 
         ids, ends = _word_pass(self._word_cache((terms, phrase_tokens), joint_ids), X, separator=-1)
         is_term = ids >= 0
-        term_ends = np.cumsum(is_term)[ends - 1] if len(ids) else ends
-        phrase_ends = np.cumsum(~is_term)[ends - 1] if len(ids) else ends
+        term_bounds = np.zeros(len(ends) + 1, dtype=np.int64)
+        phrase_ends = np.zeros(len(ends), dtype=np.int64)
+        if len(ids):
+            term_bounds[1:] = np.cumsum(is_term)[ends - 1]
+            phrase_ends = np.cumsum(~is_term)[ends - 1]
         phrase_seq = ids[~is_term]
         phrase_seq = np.where(phrase_seq <= -2, -2 - phrase_seq, -1)
+        columns, phrase_bounds = self.keyphrases_._occurrences(phrase_seq, phrase_ends)
+        return ids[is_term], term_bounds, columns, phrase_bounds
+
+    def _count(self, X: list[str]) -> tuple[Rows, Rows]:
+        """Term counts and phrase counts of cleaned documents, in one pass over the words."""
+        term_ids, term_bounds, columns, phrase_bounds = self._sequences(X)
         return (
-            self.tfidf_._count_ids(ids[is_term], np.concatenate([[0], term_ends])),
-            self.keyphrases_._count_sequence(phrase_seq, phrase_ends),
+            count_ranges(term_ids, term_bounds[:-1], term_bounds[1:], len(self.tfidf_.vocabulary_)),
+            count_ranges(columns, phrase_bounds[:-1], phrase_bounds[1:], len(self.keyphrases_.names_)),
         )
 
-    def _weigh(self, counts: tuple[sp.csr_matrix, sp.csr_matrix], row_scale: np.ndarray | None = None) -> sp.csr_matrix:
+    def _weigh(self, counts: tuple[Rows, Rows], row_scale: np.ndarray | None = None) -> Rows:
         """Features from :meth:`_count`'s counts (which are changed in place);
         ``row_scale`` multiplies each row's TF-IDF part."""
         terms, phrases = counts
         tfidf = self.tfidf_._weigh(terms)
         if row_scale is not None:
-            tfidf.data *= np.repeat(row_scale, np.diff(tfidf.indptr))
-        return sp.hstack([tfidf, self.keyphrases_._weigh(phrases)], format="csr")
+            tfidf.data *= np.repeat(row_scale, tfidf.row_lengths())
+        return hstack(tfidf, self.keyphrases_._weigh(phrases))
+
+    def _scores(
+        self,
+        counts: tuple[Rows, Rows],
+        token_sums: np.ndarray,
+        coef: np.ndarray,
+        row_scale: np.ndarray | None = None,
+        token_weights: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``_weigh(counts, row_scale) @ coef.T`` (n_rows, n_outputs), by way
+        of :meth:`ArabicTfidfVectorizer._scores`: ``token_sums`` are sums of
+        ``token_weights``, :meth:`_token_weights` of ``coef`` (computed when
+        not given).  ``counts`` are not changed."""
+        terms, phrases = counts
+        n_terms = len(self.tfidf_.vocabulary_)
+        if token_weights is None:
+            token_weights = self._token_weights(coef)
+        out = self.tfidf_._scores(terms, token_sums, token_weights)
+        if row_scale is not None:
+            out *= row_scale[:, None]
+        return out + self.keyphrases_._weigh(phrases.copy()) @ coef[:, n_terms:].T
+
+    def _token_weights(self, coef: np.ndarray) -> np.ndarray:
+        """What one occurrence of each term adds to :meth:`_scores` (see
+        :meth:`ArabicTfidfVectorizer._token_weights`)."""
+        return self.tfidf_._token_weights(coef[:, : len(self.tfidf_.vocabulary_)].T)
 
 
 def make_vectorizer(*, keyphrases: bool = True, **params: Any) -> Any:

@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._base import BaseEstimator, ClassifierMixin, check_is_fitted, check_state_array, check_state_int, clone
+from ._sparse import Rows
 from .exceptions import DataError
 from .features import DEFAULT_MAX_CHARS, ArabicPreprocessor, check_texts, make_vectorizer
 from .metrics import best_f1_threshold
 from .passages import (
     PassageLayer,
+    PassageRows,
     Passages,
     PassageScores,
     best_sentences,
@@ -327,7 +328,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Per-theme log-odds, shape (n_samples, n_themes)."""
         check_is_fitted(self, "coef_")
-        data = X.data if hasattr(X, "tocsr") else np.asarray(X)
+        data = X.data if hasattr(X, "tocsr") or isinstance(X, Rows) else np.asarray(X)
         if not np.isfinite(data).all():
             raise ValueError("Input X contains NaN or infinity; give finite feature values.")
         if X.shape[-1] != self.n_features_in_:
@@ -440,10 +441,10 @@ def _join_sentences(sentences: Sequence[str], n_sentences: np.ndarray) -> list[s
     return out
 
 
-def _log_odds(classifier: Any, X: Any) -> np.ndarray:
+def _log_odds(classifier: Any, X: Rows) -> np.ndarray:
     if isinstance(classifier, ThemeClassifier):
         return classifier.decision_function(X)
-    p = np.clip(np.asarray(classifier.predict_proba(X), dtype=float), 1e-9, 1 - 1e-9)
+    p = np.clip(np.asarray(classifier.predict_proba(X.to_scipy()), dtype=float), 1e-9, 1 - 1e-9)
     return np.log(p / (1 - p))
 
 
@@ -452,11 +453,16 @@ class _Answer:
     """Everything the model computes for a batch of articles."""
 
     passages: list[Passages]
-    articles: Any  # the article-level feature rows
+    rows: PassageRows
     about: np.ndarray
     found: np.ndarray
     scores: PassageScores
     empty: np.ndarray  # log-odds of an empty text
+
+    @property
+    def articles(self) -> Rows:
+        """The article-level feature rows (weighed on first use)."""
+        return self.rows.articles
 
 
 class TopicModel(BaseEstimator):
@@ -594,9 +600,9 @@ class TopicModel(BaseEstimator):
         sentences = clean_sentences(self.preprocessor_, segments)
         n_sentences = np.array([len(p.spans) for p in segments], dtype=np.int64)
         self.vectorizer_.fit(_join_sentences(sentences, n_sentences))
-        articles, windows, sents, phrases, layout = passage_rows(
-            self.vectorizer_, sentences, n_sentences, self.passages_.window, self.passages_.min_terms
-        )
+        rows = passage_rows(self.vectorizer_, sentences, n_sentences, self.passages_.window, self.passages_.min_terms)
+        articles, windows, sents = (M.to_scipy() for M in (rows.articles, rows.windows, rows.sentences))
+        phrases, layout = rows.phrases, rows.layout
         self.classifier_.fit(articles, Y)
         self.classes_ = np.asarray(labels, dtype=object)
         folds = getattr(self.classifier_, "folds_", None)
@@ -679,12 +685,13 @@ class TopicModel(BaseEstimator):
         names = getattr(getattr(self.vectorizer_, "keyphrases_", None), "names_", None)
         if phrases is None or names is None:
             return hits
-        column = {name: k for k, name in enumerate(names)}
-        phrases = phrases.tocsc()
-        for j, label in enumerate(self.classes_):
-            k = column.get(str(label))
-            if k is not None:
-                hits[phrases[:, k].nonzero()[0], j] = True
+        theme_of = np.full(len(names), -1, dtype=np.int64)  # phrase column -> theme (-1: none)
+        index = {str(label): j for j, label in enumerate(self.classes_)}
+        for k, name in enumerate(names):
+            theme_of[k] = index.get(name, -1)
+        themes = theme_of[phrases.indices]
+        keep = (themes >= 0) & (phrases.data != 0)
+        hits[phrases.row_ids()[keep], themes[keep]] = True
         return hits
 
     @property
@@ -711,22 +718,24 @@ class TopicModel(BaseEstimator):
     def _answer(self, texts: list[str]) -> _Answer:
         check_is_fitted(self, "classes_")
         segments, sentences, n_sentences = self._segments(texts)
-        articles, windows, sents, phrases, layout = passage_rows(
-            self.vectorizer_, sentences, n_sentences, self.passages_.window, self.passages_.min_terms
-        )
+        rows = passage_rows(self.vectorizer_, sentences, n_sentences, self.passages_.window, self.passages_.min_terms)
         clf = self.classifier_
-        stacked = _log_odds(clf, sp.vstack([articles, windows, sents, sp.csr_matrix((1, articles.shape[1]))], "csr"))
-        a, w = articles.shape[0], windows.shape[0]
+        stacked = rows.scores(clf.coef_, clf.intercept_) if isinstance(clf, ThemeClassifier) else None
+        if stacked is None:
+            stacked = _log_odds(clf, rows.stacked)
+        n_features = rows.stacked.shape[1] if rows.terms is None else rows.terms.shape[1] + rows.phrase_rows.shape[1]
+        empty = _log_odds(clf, Rows.empty(1, n_features))[0]  # the log-odds of an empty text
+        a, w = len(texts), len(rows.layout.window_first)
         scores = PassageScores(
             stacked[:a],
             stacked[a : a + w],
-            stacked[a + w : -1],
-            self._hits(phrases, len(sentences)),
-            layout,
+            stacked[a + w :],
+            self._hits(rows.phrases, len(sentences)),
+            rows.layout,
         )
-        F = signals(scores, _logit(clf.thresholds_), stacked[-1])  # the last row: an empty text
+        F = signals(scores, _logit(clf.thresholds_), empty)
         about, found = self.passages_.predict_proba(F, _logit(clf.thresholds_))
-        return _Answer(segments, articles, about, found, scores, stacked[-1])
+        return _Answer(segments, rows, about, found, scores, empty)
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Per-theme about-probabilities, shape (n_documents, n_themes)."""

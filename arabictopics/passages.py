@@ -13,11 +13,11 @@ each article three ways with the same linear theme model:
 
 The article is tokenized once: sentences are cut from the article as
 written (:func:`arabictopics.text.sentence_spans`, boilerplate excluded),
-each sentence's word counts are computed in one pass, and the rows of the
-article and of its windows are sums of sentence rows (``D @ S`` and
-``W @ S`` with sparse 0/1 matrices), weighted by TF-IDF afterwards.  The
-extra cost is a sparse product and one more matrix product, not a second
-pass over the text.
+the words of all sentences are looked up in one pass, and the rows of the
+article, of its windows and of its sentences are counts over runs of that
+one sequence of term ids (:func:`arabictopics._sparse.count_ranges`),
+weighted by TF-IDF afterwards.  The extra cost is a sort of the windows'
+term ids and one matrix product, not a second pass over the text.
 
 From those scores :class:`PassageLayer` derives, per article and theme, a
 few numbers (:data:`SIGNALS`) and learns two logistic heads on them: *about*
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._base import BaseEstimator, check_state_array, check_state_int
+from ._sparse import Rows, count_ranges
 from .text import normalize, sentence_spans, strip_html, strip_links
 
 __all__ = ["SIGNALS", "Decision", "PassageLayer", "Passages", "decide", "segment", "split_levels"]
@@ -139,10 +139,17 @@ def clean_sentences(preprocessor: Any, passages: Sequence[Passages]) -> list[str
 
 @dataclass
 class _Layout:
-    """Where each article's sentences and windows are among the rows."""
+    """Where each article's sentences and windows are among the rows.
+
+    Window ``k`` of an article is its sentences ``window_first[k]`` to
+    ``window_stop[k] - 1`` (numbered over the whole batch): ``window``
+    consecutive sentences, or all of them in an article with fewer; an
+    article without sentences has one empty window."""
 
     n_sentences: np.ndarray  # per article
     n_windows: np.ndarray  # per article (at least 1)
+    window_first: np.ndarray  # per window
+    window_stop: np.ndarray  # per window
 
     @property
     def sentence_start(self) -> np.ndarray:
@@ -153,23 +160,103 @@ class _Layout:
         return np.concatenate([[0], np.cumsum(self.n_windows)[:-1]]).astype(np.int64)
 
 
-def _layout(n_sentences: np.ndarray, window: int) -> tuple[_Layout, sp.csr_matrix, sp.csr_matrix]:
-    """The article matrix ``D`` and window matrix ``W`` (0/1, over sentences)."""
+def _layout(n_sentences: np.ndarray, window: int) -> _Layout:
+    """The windows of every article (see :class:`_Layout`)."""
     n = np.asarray(n_sentences, dtype=np.int64)
-    n_docs, total = len(n), int(n.sum())
     m = np.maximum(n - window + 1, 1)
-    layout = _Layout(n, m)
-    owner = np.repeat(np.arange(n_docs), n)
-    D = sp.csr_matrix((np.ones(total), (owner, np.arange(total))), shape=(n_docs, total))
-    first = np.repeat(layout.sentence_start, m)
-    local = np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m)
-    length = np.minimum(window, np.repeat(n, m))
-    rows = np.repeat(np.arange(int(m.sum())), length)
-    cols = np.repeat(first + local, length) + (
-        np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
-    )
-    W = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(int(m.sum()), total))
-    return layout, D, W
+    first = np.repeat(np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64), m)
+    first += np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m)
+    return _Layout(n, m, first, first + np.minimum(window, np.repeat(n, m)))
+
+
+@dataclass
+class PassageRows:
+    """Feature rows of a batch: its articles, then their windows, then their sentences.
+
+    With the default features the rows are kept as counts (``terms``,
+    ``phrase_rows``) over runs of one sequence of term ids, and
+    :meth:`scores` takes the product with a linear model's weights from
+    them; :attr:`stacked` weighs them into feature rows when something asks
+    for the rows themselves.
+
+    Attributes
+    ----------
+    phrases : Rows or None
+        Key-phrase counts per sentence (n_sentences, n_phrase_columns),
+        ``None`` without key-phrase features.
+    layout : _Layout
+    """
+
+    phrases: Rows | None
+    layout: _Layout
+    vectorizer: Any = None
+    terms: Rows | None = None  # term counts of every row
+    phrase_rows: Rows | None = None  # key-phrase counts of every row
+    scale: np.ndarray | None = None  # of each row's TF-IDF part (see ``min_terms``)
+    first: np.ndarray | None = None  # each row's sentences: first to stop - 1
+    stop: np.ndarray | None = None
+    term_ids: np.ndarray | None = None  # the batch's term ids, sentence after sentence
+    term_bounds: np.ndarray | None = None  # sentence k's term ids: term_bounds[k]:term_bounds[k + 1]
+    _stacked: Rows | None = None
+
+    @property
+    def stacked(self) -> Rows:
+        """All feature rows, weighed (articles, windows, sentences)."""
+        if self._stacked is None:
+            self._stacked = self.vectorizer._weigh((self.terms.copy(), self.phrase_rows.copy()), self.scale)
+        return self._stacked
+
+    def _block(self, start: int, stop: int) -> Rows:
+        X = self.stacked
+        a, b = X.indptr[start], X.indptr[stop]
+        return Rows(X.data[a:b], X.indices[a:b], X.indptr[start : stop + 1] - a, (stop - start, X.shape[1]))
+
+    @property
+    def articles(self) -> Rows:
+        if self._stacked is None and self.terms is not None:  # weigh the article rows alone
+            n = len(self.layout.n_sentences)
+            counts = (_first_rows(self.terms, n), _first_rows(self.phrase_rows, n))
+            return self.vectorizer._weigh((counts[0].copy(), counts[1].copy()))
+        return self._block(0, len(self.layout.n_sentences))
+
+    @property
+    def windows(self) -> Rows:
+        a = len(self.layout.n_sentences)
+        return self._block(a, a + len(self.layout.window_first))
+
+    @property
+    def sentences(self) -> Rows:
+        return self._block(len(self.layout.n_sentences) + len(self.layout.window_first), self.stacked.shape[0])
+
+    def scores(self, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray | None:
+        """``stacked @ coef.T + intercept``, from the counts (``None``
+        without them: take the product with :attr:`stacked`).
+
+        Every row is a run of sentences, so its sum of the vectorizer's
+        per-occurrence weights is a sum of sentence sums, and each sentence
+        sum a sum over its words: one lookup per word for all rows."""
+        if self.terms is None:
+            return None
+        weights = self.vectorizer._token_weights(coef)  # (outputs + 1, n_terms)
+        sentence_sums = np.zeros((len(weights), len(self.term_bounds) - 1))
+        has = np.diff(self.term_bounds) > 0
+        if has.any():
+            taken = np.take(weights, self.term_ids, axis=1)
+            sentence_sums[:, has] = np.add.reduceat(taken, self.term_bounds[:-1][has], axis=1)
+        n_articles = len(self.layout.n_sentences)
+        row_sums = np.zeros((len(weights), len(self.first)))
+        span = self.stop - self.first
+        for offset in range(int(span[n_articles:].max(initial=0))):  # a window's few sentences, one at a time
+            rows = n_articles + np.flatnonzero(span[n_articles:] > offset)
+            row_sums[:, rows] += sentence_sums[:, self.first[rows] + offset]
+        row_sums[:, :n_articles] = _segment_sum(sentence_sums.T, self.layout.n_sentences).T
+        out = self.vectorizer._scores((self.terms, self.phrase_rows), row_sums, coef, self.scale, weights)
+        return out + intercept
+
+
+def _first_rows(X: Rows, n: int) -> Rows:
+    end = X.indptr[n]
+    return Rows(X.data[:end], X.indices[:end], X.indptr[: n + 1], (n, X.shape[1]))
 
 
 @dataclass
@@ -196,12 +283,13 @@ class PassageScores:
 
 def passage_rows(
     vectorizer: Any, sentences: list[str], n_sentences: np.ndarray, window: int, min_terms: int = 0
-) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix, np.ndarray, _Layout]:
+) -> PassageRows:
     """Feature rows of articles, windows and sentences, from cleaned sentences.
 
     With the default features (:class:`~arabictopics.features.ThemeFeatures`)
-    the sentences are counted once and article and window rows are sums of
-    sentence counts; any other vectorizer transforms the joined texts.
+    the words of all sentences are looked up once and every row counts a
+    run of consecutive sentences' words; any other vectorizer transforms
+    the joined texts.
 
     A unit-length TF-IDF row of a three-word sentence weighs each word as if
     it were a whole article about that word; with ``min_terms`` a window or
@@ -211,34 +299,35 @@ def passage_rows(
 
     Returns
     -------
-    (articles, windows, sentences, phrase_counts, layout)
-        ``phrase_counts`` is (n_sentences, n_phrase_columns) of the key-phrase
-        counts per sentence, or ``None`` without key-phrase features.
+    PassageRows
     """
-    layout, D, W = _layout(n_sentences, window)
+    layout = _layout(n_sentences, window)
+    n = layout.n_sentences
+    # every row is a run of sentences: articles, windows, sentences
+    first = np.concatenate([layout.sentence_start, layout.window_first, np.arange(int(n.sum()), dtype=np.int64)])
+    stop = np.concatenate([layout.sentence_start + n, layout.window_stop, np.arange(1, int(n.sum()) + 1)])
     if getattr(vectorizer, "_additive", lambda: False)():
-        terms, phrases = vectorizer._count(sentences)
-        phrase_counts = phrases.copy()
-        parts = sp.vstack([W @ terms, terms], format="csr")
-        scale = np.minimum(1.0, np.diff(parts.indptr) / min_terms) if min_terms else None
-        rows = sp.vstack(
-            [
-                vectorizer._weigh((D @ terms, D @ phrases)),
-                vectorizer._weigh((parts, sp.vstack([W @ phrases, phrases], format="csr")), scale),
-            ],
-            format="csr",
+        term_ids, term_bounds, columns, phrase_bounds = vectorizer._sequences(sentences)
+        terms = count_ranges(term_ids, term_bounds[first], term_bounds[stop], len(vectorizer.tfidf_.vocabulary_))
+        n_columns = len(vectorizer.keyphrases_.names_)
+        scale = None
+        if min_terms:
+            scale = np.minimum(1.0, terms.row_lengths() / min_terms)
+            scale[: len(n)] = 1.0  # articles are never scaled
+        return PassageRows(
+            phrases=count_ranges(columns, phrase_bounds[:-1], phrase_bounds[1:], n_columns),
+            layout=layout,
+            vectorizer=vectorizer,
+            terms=terms,
+            phrase_rows=count_ranges(columns, phrase_bounds[first], phrase_bounds[stop], n_columns),
+            scale=scale,
+            first=first,
+            stop=stop,
+            term_ids=term_ids,
+            term_bounds=term_bounds,
         )
-    else:
-        phrase_counts = None
-        texts = [_joined(M, sentences, i) for M in (D, W) for i in range(M.shape[0])]
-        rows = sp.csr_matrix(vectorizer.transform(texts + list(sentences)))
-    n_docs, n_win = D.shape[0], W.shape[0]
-    return rows[:n_docs], rows[n_docs : n_docs + n_win], rows[n_docs + n_win :], phrase_counts, layout
-
-
-def _joined(M: sp.csr_matrix, sentences: Sequence[str], i: int) -> str:
-    """The sentences of row ``i`` of a 0/1 matrix, joined."""
-    return " ".join(sentences[j] for j in M.indices[M.indptr[i] : M.indptr[i + 1]])
+    texts = [" ".join(sentences[a:b]) for a, b in zip(first.tolist(), stop.tolist())]
+    return PassageRows(None, layout, _stacked=Rows.from_matrix(vectorizer.transform(texts)))
 
 
 def _segment_max(values: np.ndarray, counts: np.ndarray, empty: np.ndarray) -> np.ndarray:

@@ -192,13 +192,23 @@ def fork_pool(workers: int) -> Any:
     longer slower than with one process, whose start-up every fresh worker
     used to repeat.  Each worker ignores Ctrl-C, takes the default action on
     SIGTERM, and ends when this process ends (see :func:`_in_worker`).
+
+    The objects of this process are frozen for its garbage collector
+    (``gc.freeze``) until the caller is done with the pool and calls
+    ``gc.unfreeze()``: pages shared with the workers are then not written by
+    collections walking them, each such write a copy of the page
+    (copy-on-write).  On 840 articles, ``--jobs 2`` took 0.50 s instead of
+    0.53 s; the model and the tables, frozen, live as long as the process
+    anyway.
     """
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
+    import gc
     from concurrent.futures import ProcessPoolExecutor
 
+    gc.freeze()
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_setup)
 
 
@@ -226,6 +236,9 @@ def _forked(
         finished = True
     finally:
         pool.shutdown(wait=finished, cancel_futures=True)
+        import gc
+
+        gc.unfreeze()  # see fork_pool
 
 
 def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Scoring needs numpy and scipy, not scikit-learn: the shipped model scores in a process where
+"""Scoring needs numpy, not scikit-learn (nor SciPy): the shipped model scores in a process where
 ``import sklearn`` fails, exactly as it does here."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ model = arabictopics.load_model()
 print(json.dumps({
     "records": [r.to_dict() for r in model.classify_many(texts)],
     "proba": model.predict_proba(texts).tolist(),
-    "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "joblib")),
+    "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "joblib", "scipy")),
 }))
 """
 
@@ -46,7 +46,7 @@ def test_the_shipped_model_scores_where_scikit_learn_cannot_be_imported(default_
     )
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
-    assert got["modules"] == []  # neither scikit-learn nor joblib was imported
+    assert got["modules"] == []  # neither scikit-learn, joblib nor SciPy was imported
     assert got["records"] == [r.to_dict() for r in default_model.classify_many(texts)]
     assert got["proba"] == default_model.predict_proba(texts).tolist()
 

@@ -71,10 +71,10 @@ def test_sentence_spans_are_ordered_trimmed_and_inside_the_article(text):
 
 
 def test_windows_cover_consecutive_sentences():
-    layout, D, W = _layout(np.array([5, 1, 0, 3]), window=3)
+    layout = _layout(np.array([5, 1, 0, 3]), window=3)
     assert layout.n_windows.tolist() == [3, 1, 1, 1]
-    assert D.toarray().sum(axis=1).tolist() == [5, 1, 0, 3]
-    rows = [np.flatnonzero(r).tolist() for r in W.toarray()]
+    assert layout.sentence_start.tolist() == [0, 5, 6, 6]
+    rows = [list(range(a, b)) for a, b in zip(layout.window_first, layout.window_stop)]
     assert rows == [[0, 1, 2], [1, 2, 3], [2, 3, 4], [5], [], [6, 7, 8]]
 
 
@@ -84,14 +84,19 @@ def test_article_rows_equal_the_vectorizer_on_the_joined_article(records):
     passages = [segment(t) for t in texts]
     sentences = clean_sentences(None.__class__ and __import__("arabictopics").ArabicPreprocessor(), passages)
     n = np.array([len(p.spans) for p in passages])
-    articles, windows, sents, phrases, layout = passage_rows(vectorizer, sentences, n, window=3)
+    rows = passage_rows(vectorizer, sentences, n, window=3)
     joined, start = [], 0
     for k in n:
         joined.append(" ".join(sentences[start : start + k]))
         start += k
-    assert abs(articles - vectorizer.transform(joined)).max() < 1e-9
-    assert abs(sents - vectorizer.transform(sentences)).max() < 1e-9
-    assert windows.shape[0] == layout.n_windows.sum() and phrases.shape[0] == len(sentences)
+    assert abs(rows.articles.to_scipy() - vectorizer.transform(joined)).max() < 1e-9
+    assert abs(rows.sentences.to_scipy() - vectorizer.transform(sentences)).max() < 1e-9
+    layout = rows.layout
+    windows = [" ".join(sentences[a:b]) for a, b in zip(layout.window_first, layout.window_stop)]
+    assert abs(rows.windows.to_scipy() - vectorizer.transform(windows)).max() < 1e-9
+    assert rows.phrases.shape[0] == len(sentences)
+    phrase_features = vectorizer.keyphrases_.transform(sentences).toarray()
+    assert np.array_equal(rows.phrases.to_scipy().toarray() > 0, phrase_features > 0)
 
 
 def test_any_vectorizer_works_through_joined_texts(records):
