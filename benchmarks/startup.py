@@ -12,7 +12,7 @@ median:
                                                             furniture (tag list, share line), when present
   (1j) arabictopics classify examples/article.txt --jobs 2  the same with --jobs 2 (one article: no workers)
   (2)  python -c "import arabictopics; arabictopics.load_model().classify(TEXT)"   through the API
-  (f)  python -c "import numpy, scipy.sparse"               the floor: what scoring imports
+  (f)  python -c "import numpy"                             the floor: what scoring imports (no SciPy)
   (p)  python -c "pass"                                     the interpreter alone
 
 and the ratios to (r), each the median of the rounds' ratios; target (1)/(r)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         **({"(1s)": [*_cli(), "classify", str(seeds[0])]} if seeds else {}),
         "(1j)": [*_cli(), "classify", str(ARTICLE), "--jobs", "2"],
         "(2)": [sys.executable, "-c", f"import arabictopics; arabictopics.load_model().classify({text!r})"],
-        "(f)": [sys.executable, "-c", "import numpy, scipy.sparse"],
+        "(f)": [sys.executable, "-c", "import numpy"],
         "(p)": [sys.executable, "-c", "pass"],
     }
     for command in commands.values():  # once each, so that every file is in the page cache
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         "(1s)": f"arabictopics classify {seeds[0].name if seeds else ''} (a seed, with its page furniture)",
         "(1j)": "arabictopics classify examples/article.txt --jobs 2",
         "(2)": "python -c: import arabictopics; load_model().classify(article)",
-        "(f)": 'python -c "import numpy, scipy.sparse"',
+        "(f)": 'python -c "import numpy"',
         "(p)": 'python -c "pass"',
     }
     print(f"cold start, fresh processes, median of {args.repeat} interleaved rounds ({sys.executable})")
