@@ -45,7 +45,9 @@ class Rows:
         if isinstance(X, Rows):
             return X
         X = X.tocsr()
-        X.sum_duplicates()
+        if not X.has_canonical_format:  # sorted, distinct columns; the caller's matrix is left as it is
+            X = X.copy()
+            X.sum_duplicates()
         return cls(
             np.asarray(X.data, dtype=np.float64),
             X.indices.astype(np.int64),

@@ -91,3 +91,10 @@ def test_scores_from_counts_equal_the_product_of_weighed_rows(norm, tf, use_idf)
     expected = vectorizer._weigh(counts.copy()) @ weights
     assert np.allclose(got, expected, rtol=1e-12, atol=1e-12)
     assert np.array_equal(counts.data, count_ranges(ids, starts, stops, n_terms).data)  # counts left as they were
+
+
+def test_from_matrix_sums_duplicates_without_changing_the_given_matrix():
+    X = sp.csr_matrix((np.array([1.0, 2.0, 3.0]), np.array([2, 0, 2]), np.array([0, 3])), shape=(1, 3))
+    rows = Rows.from_matrix(X)
+    assert rows.indices.tolist() == [0, 2] and rows.data.tolist() == [2.0, 4.0]
+    assert X.indices.tolist() == [2, 0, 2]  # left as given
