@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Rows", "count_ranges", "hstack", "vstack"]
+__all__ = ["Rows", "count_ranges", "hstack"]
 
 
 @dataclass
@@ -73,6 +73,11 @@ class Rows:
     def nnz(self) -> int:
         return len(self.data)
 
+    def rows(self, start: int, stop: int) -> Rows:
+        """Rows ``start`` to ``stop - 1`` (views of these arrays, no copy)."""
+        a, b = self.indptr[start], self.indptr[stop]
+        return Rows(self.data[a:b], self.indices[a:b], self.indptr[start : stop + 1] - a, (stop - start, self.shape[1]))
+
     def row_lengths(self) -> np.ndarray:
         """Stored entries per row."""
         return np.diff(self.indptr)
@@ -125,21 +130,6 @@ def count_ranges(ids: np.ndarray, starts: np.ndarray, stops: np.ndarray, n_cols:
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows_of, minlength=n_rows), out=indptr[1:])
     return Rows(counts, distinct % max(n_cols, 1), indptr, (n_rows, n_cols))
-
-
-def vstack(blocks: list[Rows]) -> Rows:
-    """The blocks' rows one after another (same number of columns)."""
-    n_cols = blocks[0].shape[1]
-    if any(block.shape[1] != n_cols for block in blocks):
-        raise ValueError("vstack: blocks of different widths")
-    ends = np.cumsum([block.nnz for block in blocks])
-    indptr = np.concatenate([[0]] + [block.indptr[1:] + end - block.nnz for block, end in zip(blocks, ends)])
-    return Rows(
-        np.concatenate([block.data for block in blocks]),
-        np.concatenate([block.indices for block in blocks]),
-        indptr.astype(np.int64),
-        (sum(block.shape[0] for block in blocks), n_cols),
-    )
 
 
 def hstack(left: Rows, right: Rows) -> Rows:

@@ -157,22 +157,18 @@ class _CachesWords:
         return state
 
 
-def _row_sizes(X: Any, norm: str) -> np.ndarray:
-    """The ``norm`` ("l1" or "l2") of each row of ``X`` (a :class:`Rows` or a
-    SciPy CSR matrix), 1.0 for an empty row."""
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+def _normalize_rows(X: Any, norm: str) -> None:
+    """Scale each row of ``X`` (a :class:`Rows` or a SciPy CSR matrix) in
+    place to unit ``norm`` ("l1" or "l2"); empty rows stay empty.  Same
+    result as ``sklearn.preprocessing.normalize``, without importing
+    :mod:`sklearn.preprocessing` at load time."""
+    lengths = np.diff(X.indptr)
+    rows = np.repeat(np.arange(X.shape[0]), lengths)
     sizes = np.bincount(rows, weights=X.data**2 if norm == "l2" else np.abs(X.data), minlength=X.shape[0])
     if norm == "l2":
         sizes = np.sqrt(sizes)
     sizes[sizes == 0.0] = 1.0
-    return sizes
-
-
-def _normalize_rows(X: Any, norm: str) -> None:
-    """Scale each row of ``X`` in place to unit ``norm`` ("l1" or "l2"); empty
-    rows stay empty.  Same result as ``sklearn.preprocessing.normalize``,
-    without importing :mod:`sklearn.preprocessing` at load time."""
-    X.data /= np.repeat(_row_sizes(X, norm), np.diff(X.indptr))
+    X.data /= np.repeat(sizes, lengths)
 
 
 class ArabicTfidfVectorizer(_CachesWords, TransformerMixin, BaseEstimator):
@@ -406,13 +402,17 @@ class ArabicTfidfVectorizer(_CachesWords, TransformerMixin, BaseEstimator):
             return np.log(counts) + 1.0
         return counts
 
+    def _idf(self) -> np.ndarray:
+        """The idf of each term, or ones without ``use_idf``."""
+        return self.idf_ if self.use_idf else np.ones(len(self.idf_))
+
     def _token_weights(self, weights: np.ndarray) -> np.ndarray:
         """What one occurrence of each term adds to a row, before term
         frequency and norm, one output per row (k + 1, n_terms): ``idf *
         weights`` for each of the ``k`` columns of ``weights`` (n_terms, k),
         then the term's part of the row's size (``idf ** 2`` for the l2
         norm, ``idf`` for l1).  See :meth:`_scores`."""
-        idf = self.idf_ if self.use_idf else np.ones(len(self.idf_))
+        idf = self._idf()
         size = idf**2 if self.norm == "l2" else idf
         return np.ascontiguousarray(np.vstack([np.asarray(weights).T * idf, size]), dtype=np.float64)
 
@@ -427,7 +427,7 @@ class ArabicTfidfVectorizer(_CachesWords, TransformerMixin, BaseEstimator):
         than once have another frequency (and another square), and only
         they are looked up again.  ``counts`` is not changed.
         """
-        idf = self.idf_ if self.use_idf else np.ones(len(self.idf_))
+        idf = self._idf()
         sums = np.array(token_sums, dtype=np.float64)
         repeated = np.flatnonzero(counts.data > 1)
         if len(repeated):
@@ -772,17 +772,15 @@ class ThemeFeatures(_CachesWords, TransformerMixin, BaseEstimator):
         counts: tuple[Rows, Rows],
         token_sums: np.ndarray,
         coef: np.ndarray,
+        token_weights: np.ndarray,
         row_scale: np.ndarray | None = None,
-        token_weights: np.ndarray | None = None,
     ) -> np.ndarray:
         """``_weigh(counts, row_scale) @ coef.T`` (n_rows, n_outputs), by way
         of :meth:`ArabicTfidfVectorizer._scores`: ``token_sums`` are sums of
-        ``token_weights``, :meth:`_token_weights` of ``coef`` (computed when
-        not given).  ``counts`` are not changed."""
+        ``token_weights``, :meth:`_token_weights` of ``coef``.  ``counts``
+        are not changed."""
         terms, phrases = counts
         n_terms = len(self.tfidf_.vocabulary_)
-        if token_weights is None:
-            token_weights = self._token_weights(coef)
         out = self.tfidf_._scores(terms, token_sums, token_weights)
         if row_scale is not None:
             out *= row_scale[:, None]

@@ -720,11 +720,11 @@ class TopicModel(BaseEstimator):
         segments, sentences, n_sentences = self._segments(texts)
         rows = passage_rows(self.vectorizer_, sentences, n_sentences, self.passages_.window, self.passages_.min_terms)
         clf = self.classifier_
-        stacked = rows.scores(clf.coef_, clf.intercept_) if isinstance(clf, ThemeClassifier) else None
-        if stacked is None:
+        if isinstance(clf, ThemeClassifier) and rows.counted:
+            stacked = rows.scores(clf.coef_, clf.intercept_)
+        else:
             stacked = _log_odds(clf, rows.stacked)
-        n_features = rows.stacked.shape[1] if rows.terms is None else rows.terms.shape[1] + rows.phrase_rows.shape[1]
-        empty = _log_odds(clf, Rows.empty(1, n_features))[0]  # the log-odds of an empty text
+        empty = _log_odds(clf, Rows.empty(1, rows.n_features))[0]  # the log-odds of an empty text
         a, w = len(texts), len(rows.layout.window_first)
         scores = PassageScores(
             stacked[:a],

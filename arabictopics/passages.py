@@ -177,17 +177,9 @@ class PassageRows:
     ``phrase_rows``) over runs of one sequence of term ids, and
     :meth:`scores` takes the product with a linear model's weights from
     them; :attr:`stacked` weighs them into feature rows when something asks
-    for the rows themselves.
-
-    Attributes
-    ----------
-    phrases : Rows or None
-        Key-phrase counts per sentence (n_sentences, n_phrase_columns),
-        ``None`` without key-phrase features.
-    layout : _Layout
+    for the rows themselves.  Any other vectorizer gives ``stacked`` alone.
     """
 
-    phrases: Rows | None
     layout: _Layout
     vectorizer: Any = None
     terms: Rows | None = None  # term counts of every row
@@ -200,63 +192,75 @@ class PassageRows:
     _stacked: Rows | None = None
 
     @property
+    def counted(self) -> bool:
+        """Whether the rows are kept as counts (the default features)."""
+        return self.terms is not None
+
+    @property
     def stacked(self) -> Rows:
         """All feature rows, weighed (articles, windows, sentences)."""
         if self._stacked is None:
             self._stacked = self.vectorizer._weigh((self.terms.copy(), self.phrase_rows.copy()), self.scale)
         return self._stacked
 
-    def _block(self, start: int, stop: int) -> Rows:
-        X = self.stacked
-        a, b = X.indptr[start], X.indptr[stop]
-        return Rows(X.data[a:b], X.indices[a:b], X.indptr[start : stop + 1] - a, (stop - start, X.shape[1]))
+    @property
+    def n_features(self) -> int:
+        if self.counted:
+            return self.terms.shape[1] + self.phrase_rows.shape[1]
+        return self.stacked.shape[1]
+
+    @property
+    def _n_articles(self) -> int:
+        return len(self.layout.n_sentences)
+
+    @property
+    def _n_windows(self) -> int:
+        return len(self.layout.window_first)
+
+    @property
+    def phrases(self) -> Rows | None:
+        """Key-phrase counts per sentence (n_sentences, n_phrase_columns),
+        ``None`` without key-phrase features."""
+        if not self.counted:
+            return None
+        return self.phrase_rows.rows(self._n_articles + self._n_windows, self.phrase_rows.shape[0])
 
     @property
     def articles(self) -> Rows:
-        if self._stacked is None and self.terms is not None:  # weigh the article rows alone
-            n = len(self.layout.n_sentences)
-            counts = (_first_rows(self.terms, n), _first_rows(self.phrase_rows, n))
-            return self.vectorizer._weigh((counts[0].copy(), counts[1].copy()))
-        return self._block(0, len(self.layout.n_sentences))
+        n = self._n_articles
+        if self._stacked is None and self.counted:  # weigh the article rows alone
+            return self.vectorizer._weigh((self.terms.rows(0, n).copy(), self.phrase_rows.rows(0, n).copy()))
+        return self.stacked.rows(0, n)
 
     @property
     def windows(self) -> Rows:
-        a = len(self.layout.n_sentences)
-        return self._block(a, a + len(self.layout.window_first))
+        return self.stacked.rows(self._n_articles, self._n_articles + self._n_windows)
 
     @property
     def sentences(self) -> Rows:
-        return self._block(len(self.layout.n_sentences) + len(self.layout.window_first), self.stacked.shape[0])
+        return self.stacked.rows(self._n_articles + self._n_windows, self.stacked.shape[0])
 
-    def scores(self, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray | None:
-        """``stacked @ coef.T + intercept``, from the counts (``None``
-        without them: take the product with :attr:`stacked`).
+    def scores(self, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """``stacked @ coef.T + intercept``, from the counts (see :attr:`counted`).
 
         Every row is a run of sentences, so its sum of the vectorizer's
         per-occurrence weights is a sum of sentence sums, and each sentence
         sum a sum over its words: one lookup per word for all rows."""
-        if self.terms is None:
-            return None
         weights = self.vectorizer._token_weights(coef)  # (outputs + 1, n_terms)
         sentence_sums = np.zeros((len(weights), len(self.term_bounds) - 1))
         has = np.diff(self.term_bounds) > 0
         if has.any():
             taken = np.take(weights, self.term_ids, axis=1)
             sentence_sums[:, has] = np.add.reduceat(taken, self.term_bounds[:-1][has], axis=1)
-        n_articles = len(self.layout.n_sentences)
+        n_articles = self._n_articles
         row_sums = np.zeros((len(weights), len(self.first)))
         span = self.stop - self.first
         for offset in range(int(span[n_articles:].max(initial=0))):  # a window's few sentences, one at a time
             rows = n_articles + np.flatnonzero(span[n_articles:] > offset)
             row_sums[:, rows] += sentence_sums[:, self.first[rows] + offset]
         row_sums[:, :n_articles] = _segment_sum(sentence_sums.T, self.layout.n_sentences).T
-        out = self.vectorizer._scores((self.terms, self.phrase_rows), row_sums, coef, self.scale, weights)
+        out = self.vectorizer._scores((self.terms, self.phrase_rows), row_sums, coef, weights, self.scale)
         return out + intercept
-
-
-def _first_rows(X: Rows, n: int) -> Rows:
-    end = X.indptr[n]
-    return Rows(X.data[:end], X.indices[:end], X.indptr[: n + 1], (n, X.shape[1]))
 
 
 @dataclass
@@ -315,7 +319,6 @@ def passage_rows(
             scale = np.minimum(1.0, terms.row_lengths() / min_terms)
             scale[: len(n)] = 1.0  # articles are never scaled
         return PassageRows(
-            phrases=count_ranges(columns, phrase_bounds[:-1], phrase_bounds[1:], n_columns),
             layout=layout,
             vectorizer=vectorizer,
             terms=terms,
@@ -327,7 +330,7 @@ def passage_rows(
             term_bounds=term_bounds,
         )
     texts = [" ".join(sentences[a:b]) for a, b in zip(first.tolist(), stop.tolist())]
-    return PassageRows(None, layout, _stacked=Rows.from_matrix(vectorizer.transform(texts)))
+    return PassageRows(layout, _stacked=Rows.from_matrix(vectorizer.transform(texts)))
 
 
 def _segment_max(values: np.ndarray, counts: np.ndarray, empty: np.ndarray) -> np.ndarray:

@@ -279,11 +279,8 @@ class _Service:
             self.dispatcher.cancel()
             self.dispatcher = self.batcher = None
         if self.pool is not None:
-            import gc
-
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None
-            gc.unfreeze()  # frozen by fork_pool while the workers share our pages
         _FORKED_MODELS.pop(id(self), None)
 
     async def _score(self, ids: list[str | None], texts: list[str], with_text: list[bool]) -> list[bytes]:

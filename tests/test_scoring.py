@@ -27,3 +27,20 @@ def test_workers_give_the_records_of_one_process_in_order(n_jobs):
     assert many == one
     assert [record["id"] for record in one] == [doc.id for doc in _docs()]
     assert one[-1] == {"id": "bad", "error": "line 9: not JSON"}
+
+
+def test_objects_frozen_for_forked_workers_are_unfrozen_when_the_pool_ends():
+    import gc
+
+    from arabictopics.scoring import fork_pool
+
+    pool = fork_pool(1)
+    if pool is None:
+        pytest.skip("this platform does not fork")
+    assert gc.get_freeze_count() > 0  # frozen while the workers share our pages
+    pool.shutdown()
+    assert gc.get_freeze_count() == 0
+    chunks = score_documents(_docs(), chunk_size=3, n_jobs=2)
+    next(chunks)
+    chunks.close()  # stopped early: the pool is shut down all the same
+    assert gc.get_freeze_count() == 0
