@@ -86,9 +86,14 @@ def test_linear_on_adversarial_input(name):
     slack = 2e-3  # seconds: timer and cache noise on inputs that take almost no time
     grown = {}
     for trigger in TRIGGERS:
-        small = _best_time(fn, _adversarial(trigger, 20_000))
-        large = _best_time(fn, _adversarial(trigger, 80_000))
-        grown[trigger] = (large + slack) / (small + slack)
+        # A busy machine can stretch one measurement; a superlinear function grows 16x every time,
+        # so a ratio over the limit is measured again (up to 4 times in all) and the lowest kept.
+        for _ in range(4):
+            small = _best_time(fn, _adversarial(trigger, 20_000))
+            large = _best_time(fn, _adversarial(trigger, 80_000))
+            grown[trigger] = min(grown.get(trigger, float("inf")), (large + slack) / (small + slack))
+            if grown[trigger] <= 6.0:
+                break
     worst = max(grown, key=grown.get)
     assert grown[worst] <= 6.0, f"{name} grows {grown[worst]:.1f}x for 4x the input on {worst!r}"
 
