@@ -214,15 +214,23 @@ def fork_pool(workers: int) -> Any:
 @functools.cache
 def _fork_pool_class() -> type:
     """A ``ProcessPoolExecutor`` whose ``shutdown`` unfreezes the objects
-    :func:`fork_pool` froze (built on first use: ``concurrent.futures`` is
-    not imported by a run on one core)."""
+    :func:`fork_pool` froze, and always waits for the pool's manager thread
+    (built on first use: ``concurrent.futures`` is not imported by a run on
+    one core).
+
+    Why always wait: after ``shutdown(wait=False)`` the manager thread closes
+    its wake-up pipe while the process goes on, and CPython 3.11's exit hook
+    for executors writes to that pipe without a lock; a process ending right
+    after (the command line stopped by Ctrl-C) could die with "Bad file
+    descriptor" in a traceback.  The wait is for the workers' current chunks
+    (the rest are cancelled), which the process waits for at exit anyway."""
     import gc
     from concurrent.futures import ProcessPoolExecutor
 
     class ForkPool(ProcessPoolExecutor):
         def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
             try:
-                super().shutdown(wait, cancel_futures=cancel_futures)
+                super().shutdown(True, cancel_futures=cancel_futures)
             finally:
                 gc.unfreeze()
 
@@ -237,12 +245,11 @@ def _forked(
     At most ``2 * workers`` chunks are in flight, so memory stays bounded
     whatever the input size.  Stopped early (an exception, or the consumer
     closing the generator), chunks not started are cancelled and the workers
-    end with their current chunk.
+    end with their current chunk, which this waits for.
     """
     from collections import deque
 
     pending: deque[Any] = deque()
-    finished = False
     try:
         for chunk in chunks:
             pending.append(pool.submit(fn, chunk, *args))
@@ -250,9 +257,8 @@ def _forked(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
-        finished = True
     finally:
-        pool.shutdown(wait=finished, cancel_futures=True)
+        pool.shutdown(cancel_futures=True)  # waits for the chunks being scored (see _fork_pool_class)
 
 
 def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:

@@ -279,7 +279,7 @@ class _Service:
             self.dispatcher.cancel()
             self.dispatcher = self.batcher = None
         if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown(cancel_futures=True)  # the chunks being scored end first (see scoring.fork_pool)
             self.pool = None
         _FORKED_MODELS.pop(id(self), None)
 
